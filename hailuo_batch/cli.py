@@ -1,0 +1,268 @@
+"""The `hailuo-batch` command line: parse, call one library function, print, exit.
+
+Nothing a test would want to call lives here. Heavy modules (aiohttp, the engine, the
+simulator) are imported inside the commands that need them, so `--help` and
+`validate` start fast. Exit codes: 0 ok, 1 some jobs failed, 2 bad input or usage
+(nothing sent), 3 stopped early with state saved.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from hailuo_batch import __version__
+from hailuo_batch.errors import HailuoBatchError, ManifestError, OutputLockedError, Problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 3
+
+
+class _Group(click.Group):
+    """Turns our errors into exit codes in one place; tracebacks only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ManifestError as exc:
+            _print_problems(exc.problems)
+            ctx.exit(EXIT_BAD_INPUT)
+        except OutputLockedError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_STOPPED)
+        except HailuoBatchError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if errors:
+        files = len({p.file for p in errors})
+        click.echo(f"{len(errors)} problem(s) in {files} file(s); nothing was sent.", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hailuo-batch")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Run batches of MiniMax Hailuo video jobs from a YAML manifest.
+
+    \b
+    Example:
+      hailuo-batch validate pipelines/quickstart.yaml
+      hailuo-batch run pipelines/quickstart.yaml --simulate
+    """
+    ctx.obj = {"debug": debug}
+
+
+def _manifest_argument(multiple: bool = False) -> Callable[[F], F]:
+    return click.argument(
+        "manifests" if multiple else "manifest",
+        nargs=-1 if multiple else 1,
+        required=True,
+        type=click.Path(path_type=Path, dir_okay=False),
+    )
+
+
+@cli.command()
+@_manifest_argument(multiple=True)
+def validate(manifests: tuple[Path, ...]) -> None:
+    """Check manifests against the schema and every provider rule; nothing is sent.
+
+    Exits 0 when all are valid, 2 otherwise, naming file, line and job for each
+    problem. A missing API key is only a warning here, so CI can validate without
+    secrets.
+
+    \b
+    Example:
+      hailuo-batch validate pipelines/*.yaml
+    """
+    from hailuo_batch.prepare import load_plan
+
+    problems: list[Problem] = []
+    for path in manifests:
+        try:
+            plan, warnings = load_plan(path, os.environ, keys="warning")
+        except ManifestError as exc:
+            problems += exc.problems
+            continue
+        _print_problems(warnings)
+        click.echo(f"{path}: ok, {len(plan.jobs)} job(s)", err=True)
+    if problems:
+        raise ManifestError(problems)
+
+
+@cli.command("plan")
+@_manifest_argument()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder (default: the manifest's `output:`).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary instead of a table.")
+@click.option("--limit", default=50, show_default=True, help="Rows of the job table to show.")
+def plan_command(manifest: Path, out: Path | None, as_json: bool, limit: int) -> None:
+    """Show the expanded jobs, what is already done, and the estimated cost and time.
+
+    \b
+    Example:
+      hailuo-batch plan pipelines/nightly.yaml --out out/nightly --json
+    """
+    from hailuo_batch.prepare import plan_view
+
+    view = plan_view(manifest, out, os.environ)
+    _print_problems(view.warnings)
+    est = view.estimate
+    if as_json:
+        click.echo(
+            orjson_dumps(
+                {
+                    "manifest": str(manifest),
+                    "output": str(view.output) if view.output else None,
+                    "jobs": est.jobs,
+                    "done": est.done,
+                    "to_submit": est.to_submit,
+                    "estimated_cost_usd": est.estimated_cost_usd,
+                    "unpriced": list(est.unpriced),
+                    "estimated_seconds": round(est.estimated_seconds),
+                    "providers": list(view.plan.manifest.providers),
+                }
+            )
+        )
+        return
+    rows = [
+        (
+            j.id,
+            j.providers[0],
+            f"{j.request.duration}s",
+            j.request.resolution,
+            "yes" if j.request.image else "-",
+            view.price_text(j),
+        )
+        for j in view.plan.jobs[:limit]
+    ]
+    header = ("id", "provider", "duration", "resolution", "image", "est. USD")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
+    if len(view.plan.jobs) > limit:
+        click.echo(f"... and {len(view.plan.jobs) - limit} more (--limit N shows more)")
+    cost = "unknown" if est.estimated_cost_usd is None else f"${est.estimated_cost_usd:.2f}"
+    click.echo(
+        f"\n{est.jobs} job(s): {est.done} done, {est.to_submit} to submit; "
+        f"estimated cost {cost}, about {est.estimated_seconds / 60:.0f} min"
+    )
+    if est.unpriced:
+        click.echo(
+            "no known price for: "
+            + ", ".join(est.unpriced)
+            + " (set them under `prices:` in the manifest)"
+        )
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8765, show_default=True, help="Port to listen on.")
+@click.option(
+    "--gen-seconds",
+    default=3.0,
+    show_default=True,
+    help="How long one task generates once started.",
+)
+@click.option(
+    "--max-concurrent",
+    default=4,
+    show_default=True,
+    help="Tasks generating at once per provider; the rest wait queued.",
+)
+@click.option(
+    "--fault-rate",
+    default=0.0,
+    show_default=True,
+    help="Fraction of requests that get a fault (429, 5xx, slow, drop, bad JSON).",
+)
+@click.option(
+    "--faults",
+    default=None,
+    help="Fault kinds to draw from, comma-separated: rate-limit, server-error, "
+    "slow, drop, bad-json, lost-reply.",
+)
+@click.option(
+    "--outage",
+    multiple=True,
+    metavar="PROVIDER=balance|auth|down",
+    help="Make a provider refuse every submit in its own error shape.",
+)
+@click.option(
+    "--task-failure-rate",
+    default=0.0,
+    show_default=True,
+    help="Fraction of tasks that end failed with a realistic reason.",
+)
+@click.option(
+    "--url-ttl",
+    default=3600.0,
+    show_default=True,
+    help="Seconds a result URL works before answering 403.",
+)
+@click.option("--seed", type=int, default=None, help="Make faults and timings repeatable.")
+def sim(
+    host: str,
+    port: int,
+    gen_seconds: float,
+    max_concurrent: int,
+    fault_rate: float,
+    faults: str | None,
+    outage: tuple[str, ...],
+    task_failure_rate: float,
+    url_ttl: float,
+    seed: int | None,
+) -> None:
+    """Serve the provider simulator: every provider's real protocol, locally, until Ctrl-C.
+
+    Each provider is mounted under its name, e.g. http://127.0.0.1:8765/novita.
+    Results are real MP4s; `GET /_sim/stats` shows what it received.
+
+    \b
+    Example:
+      hailuo-batch sim --port 8765 --gen-seconds 2 --fault-rate 0.1 --seed 7
+      hailuo-batch run pipelines/quickstart.yaml --base-url novita=http://127.0.0.1:8765/novita
+    """
+    from hailuo_batch.simulator import SimConfig, run_forever
+
+    outages = dict(_pair(o, "--outage") for o in outage)
+    config = SimConfig(
+        gen_seconds=gen_seconds,
+        max_concurrent=max_concurrent,
+        fault_rate=fault_rate,
+        task_failure_rate=task_failure_rate,
+        url_ttl=url_ttl,
+        seed=seed,
+        outages=outages,
+        **({"faults": tuple(f.strip() for f in faults.split(","))} if faults else {}),
+    )
+    run_forever(config, host, port)
+
+
+def orjson_dumps(value: object) -> str:
+    import orjson
+
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+def _pair(text: str, option: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise click.BadParameter(f"expected NAME=VALUE (got {text!r})", param_hint=option)
+    return name.strip(), value.strip()

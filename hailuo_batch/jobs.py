@@ -1,0 +1,141 @@
+"""Jobs, our unit of work, and their identity (`job_key`). Values only, no I/O.
+
+Words used everywhere: a *job* is ours, a *task* is the provider's, an *attempt* is one
+submit, a *sample* is one of N independent generations of the same request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import orjson
+
+Model = Literal["hailuo-02", "video-01"]
+MODELS: tuple[Model, ...] = get_args(Model)
+
+JobState = Literal[
+    "pending",  # known locally, never sent
+    "submitting",  # intent journaled, answer not yet back
+    "unknown",  # a submit may have reached the provider but no answer came back
+    "submitted",  # the provider accepted it: task id known
+    "queued",
+    "running",
+    "downloading",  # the provider succeeded; fetching the video
+    "done",
+    "failed",
+]
+TERMINAL_STATES: frozenset[JobState] = frozenset({"done", "failed"})
+
+FailureKind = Literal[
+    "invalid_input",
+    "content_policy",
+    "auth",
+    "quota",
+    "provider_error",
+    "expired",  # paid output no longer fetchable
+    "budget",
+]
+"""Why a job ended `failed`: one taxonomy shared by adapters, engine, lock and report."""
+
+ErrorKind = Literal[FailureKind, "rate_limited", "transient"]
+"""What a provider error means; `rate_limited` and `transient` only drive backoff."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """A first or last frame as the manifest gave it, with what is known of its bytes.
+
+    `source` is a URL, a `data:` URI, or an absolute local path. `sha256` is of the bytes
+    (None for URLs, which are never fetched: the URL itself is the identity).
+    """
+
+    source: str
+    kind: Literal["path", "url", "data"]
+    sha256: str | None = None
+    format: str | None = None  # JPEG, PNG, WEBP, as read from the content
+    width: int | None = None
+    height: int | None = None
+    size: int | None = None  # bytes
+
+    @property
+    def identity(self) -> str:
+        """What the job key hashes: the bytes' digest, or the URL when we have no bytes."""
+        return f"sha256:{self.sha256}" if self.sha256 else self.source
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRequest:
+    """Everything that decides the video, in neutral names every adapter maps from."""
+
+    model: Model
+    prompt: str
+    duration: int
+    resolution: str
+    prompt_optimizer: bool = True
+    fast_pretreatment: bool = False
+    image: ImageRef | None = None
+    end_image: ImageRef | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The request as recorded in the lock and results (images by reference)."""
+        return {
+            "model": self.model,
+            "prompt": self.prompt,
+            "duration": self.duration,
+            "resolution": self.resolution,
+            "prompt_optimizer": self.prompt_optimizer,
+            "fast_pretreatment": self.fast_pretreatment,
+            "image": _image_json(self.image),
+            "end_image": _image_json(self.end_image),
+        }
+
+
+def _image_json(image: ImageRef | None) -> dict[str, object] | None:
+    if image is None:
+        return None
+    source = image.source if image.kind != "data" else f"data:({image.size} bytes)"
+    return {"source": source, "sha256": image.sha256}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a job came from: the manifest (or CSV/JSONL) file and line."""
+
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One video to make: a request, which sample of it, and where it was declared."""
+
+    id: str
+    key: str
+    request: VideoRequest
+    sample: int  # 0-based
+    providers: tuple[str, ...]  # failover order
+    source: Source
+
+
+def job_key(request: VideoRequest, sample: int) -> str:
+    """sha256 of the canonical JSON of what decides the video.
+
+    Canonical form, pinned to one serializer: `orjson.dumps(obj, option=OPT_SORT_KEYS)`:
+    UTF-8 (non-ASCII kept as is, not \\u-escaped), no whitespace, keys sorted. The object
+    holds only strings, integers, booleans and null, so there is no float formatting to
+    drift. The provider is deliberately absent: failing over never redoes finished work.
+    """
+    identity = {
+        "model": request.model,
+        "prompt": request.prompt,
+        "image": request.image.identity if request.image else None,
+        "end_image": request.end_image.identity if request.end_image else None,
+        "duration": request.duration,
+        "resolution": request.resolution,
+        "prompt_optimizer": request.prompt_optimizer,
+        "fast_pretreatment": request.fast_pretreatment,
+        "sample": sample,
+    }
+    return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()

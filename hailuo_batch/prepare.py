@@ -1,0 +1,63 @@
+"""From a manifest path to a checked `Plan`: the front half every command shares. Reads files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from hailuo_batch import media
+from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER
+from hailuo_batch.checks import check_plan
+from hailuo_batch.errors import ManifestError, Problem, Severity
+from hailuo_batch.jobs import Job, VideoRequest
+from hailuo_batch.manifest import load_manifest, read_rows
+from hailuo_batch.plan import Estimate, Plan, build_plan, estimate
+from hailuo_batch.prices import price
+from hailuo_batch.state import done_keys
+
+
+def load_plan(
+    path: Path, environ: Mapping[str, str], *, keys: Severity | None
+) -> tuple[Plan, list[Problem]]:
+    """The checked plan and its warnings; ManifestError with every error if any."""
+    manifest = load_manifest(path)
+    plan = build_plan(manifest, read_rows, media.image_ref)
+    problems = check_plan(plan, environ, keys=keys)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise ManifestError(problems)
+    return plan, problems
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    """What `plan` shows: the checked plan, its estimate against the output folder, warnings."""
+
+    plan: Plan
+    estimate: Estimate
+    warnings: list[Problem]
+    output: Path | None
+
+    def price_text(self, job: Job) -> str:
+        cost = job_price(self.plan, job.providers[0], job.request)
+        return "?" if cost is None else f"{cost:.2f}"
+
+
+def job_price(plan: Plan, provider: str, request: VideoRequest) -> float | None:
+    """USD for one video of `request` at `provider`, with the manifest's overrides."""
+    return price(
+        provider, request.model, request.duration, request.resolution, plan.manifest.prices
+    )
+
+
+def plan_view(path: Path, out: Path | None, environ: Mapping[str, str]) -> PlanView:
+    """Load and check a manifest, and estimate running it into `out` (or its `output:`)."""
+    plan, warnings = load_plan(path, environ, keys="warning")
+    output = out or plan.manifest.output
+    done = done_keys(output) if output else frozenset()
+    concurrency = plan.manifest.limits.get(
+        "concurrency", CAPABILITIES_BY_PROVIDER[plan.manifest.providers[0]].default_concurrency
+    )
+    est = estimate(plan, done, lambda p, r: job_price(plan, p, r), concurrency)
+    return PlanView(plan, est, warnings, output)
