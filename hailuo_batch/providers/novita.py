@@ -1,0 +1,148 @@
+"""Novita AI's v3 async protocol, also spoken by HighwayAPI (its white-label). No I/O.
+
+PROVIDERS.md §2-3: Hailuo-02 at `POST /v3/async/minimax-hailuo-02`, Video-01 at
+`POST /v3/async/minimax-video-01`, both polled at `GET /v3/async/task-result`. The
+video URL is in the poll answer: two steps, no retrieve. Times are in seconds.
+"""
+
+from __future__ import annotations
+
+from hailuo_batch.errors import ProviderError
+from hailuo_batch.jobs import ErrorKind, VideoRequest
+from hailuo_batch.providers._adapter import (
+    Adapter,
+    as_number,
+    as_object,
+    as_text,
+    describe,
+    dig,
+    failure_from_text,
+    image_fields,
+    loose_json,
+    query_value,
+    snippet,
+    state_for,
+)
+from hailuo_batch.providers.base import (
+    HttpRequest,
+    HttpResponse,
+    SubmitImages,
+    TaskState,
+    TaskStatus,
+)
+
+_STATE_BY_STATUS: dict[str, TaskState] = {
+    "task_status_queued": "queued",
+    "task_status_processing": "running",
+    "task_status_succeed": "succeeded",
+    "task_status_failed": "failed",
+    # UNVERIFIED (one third-party schema); there is no cancel endpoint, so it is a failure.
+    "task_status_canceled": "failed",
+    "task_status_cancelled": "failed",
+}
+# `TASK_STATUS_UNKNOWN` (JS SDK) is deliberately absent: it stays running with a warning.
+
+_KIND_BY_REASON: dict[str, ErrorKind] = {
+    "INVALID_REQUEST_BODY": "invalid_input",
+    "FAILED_TO_AUTH": "auth",
+    "INVALID_API_KEY": "auth",
+    "BILLING_AUTH_FAILED": "auth",
+    # Balance reasons arrive as HTTP 403: the reason, not the status, says it is quota.
+    "NOT_ENOUGH_BALANCE": "quota",
+    "BILLING_BALANCE_NOT_ENOUGH": "quota",
+    "BILLING_FAILED": "quota",
+    "RATE_LIMIT_EXCEEDED": "rate_limited",
+    "TOKEN_LIMIT_EXCEEDED": "rate_limited",
+    "SERVICE_NOT_AVAILABLE": "transient",
+}
+# Other reasons (TASK_FAILED 500, PATH_NOT_FOUND 404) read as their HTTP status says.
+
+
+class NovitaAdapter(Adapter):
+    """Novita AI and HighwayAPI: same paths and JSON, different origin and model list."""
+
+    PROVIDERS = frozenset({"novita", "highway"})
+
+    def submit_request(self, request: VideoRequest, images: SubmitImages) -> HttpRequest:
+        self._refuse_unsold(request, images)
+        if request.model == "video-01":
+            return self._post(
+                "/v3/async/minimax-video-01",
+                {
+                    "prompt": request.prompt,
+                    **image_fields(images, "image_url"),
+                    "enable_prompt_expansion": request.prompt_optimizer,
+                },
+            )
+        # The current schema's `image`/`end_image`; mid-2025 docs had `image_url` instead.
+        return self._post(
+            "/v3/async/minimax-hailuo-02",
+            {
+                "prompt": request.prompt,
+                **image_fields(images, "image", "end_image"),
+                "duration": request.duration,
+                "resolution": request.resolution,
+                "enable_prompt_expansion": request.prompt_optimizer,
+                "fast_pretreatment": request.fast_pretreatment,
+            },
+        )
+
+    def parse_submit(self, response: HttpResponse) -> str:
+        task_id = as_text(self._ok_json(response).get("task_id"))
+        if not task_id:
+            raise self._error(response, "submit answer has no task_id", "transient")
+        return task_id
+
+    def poll_request(self, task_id: str) -> HttpRequest:
+        return self._get("/v3/async/task-result", task_id=task_id)
+
+    def parse_poll(self, response: HttpResponse) -> TaskStatus:
+        body = self._ok_json(response)
+        task = as_object(body.get("task"))
+        raw = as_text(task.get("status"))
+        state = state_for(_STATE_BY_STATUS, raw)
+        if state is None:
+            return self._still_running(raw)
+        if state == "failed":
+            reason = describe(task.get("reason")) or f"task ended {raw}"
+            return self._failed(raw, failure_from_text(reason), reason)
+        if state == "succeeded":
+            return self._succeeded(raw, as_object(dig(body, "videos", 0)))
+        percent = as_number(task.get("progress_percent"))
+        eta = as_number(task.get("eta"))
+        return TaskStatus(
+            state,
+            raw,
+            progress=None if percent is None else min(max(percent / 100.0, 0.0), 1.0),
+            # 0 is what Novita sends when it has no estimate, not "done now".
+            eta=eta if eta is not None and eta > 0 else None,
+        )
+
+    def _succeeded(self, raw: str, video: dict[str, object]) -> TaskStatus:
+        url = as_text(video.get("video_url"))
+        if not url:
+            return self._still_running(raw, f"{raw} without a video_url")
+        # `video_url_ttl` is "3600" in the docs, "0" in a real answer, an int in the SDK:
+        # only a positive number counts, else the documented 1 h of the presigned URL.
+        ttl = as_number(video.get("video_url_ttl"))
+        # Tencent COS signs `q-sign-time=<start>;<end>`: the end is the URL's real expiry.
+        sign_time = query_value(url, "q-sign-time") or ""
+        return TaskStatus(
+            "succeeded",
+            raw,
+            progress=1.0,
+            video_url=url,
+            url_ttl=ttl if ttl is not None and ttl > 0 else self.capabilities.url_ttl,
+            url_expires_at=as_number(sign_time.rpartition(";")[2]),
+        )
+
+    def classify(self, response: HttpResponse) -> ProviderError:
+        """Read Novita's `{code, reason, message, metadata}` envelope; the reason decides."""
+        body = loose_json(response)
+        reason = as_text(body.get("reason")).upper()
+        message = describe(body.get("message")) or snippet(response)
+        trace_id = as_text(dig(body, "metadata", "trace_id"))
+        text = f"HTTP {response.status} {reason or 'error'}: {message}"
+        if trace_id:
+            text += f" (trace_id {trace_id})"
+        return self._error(response, text, _KIND_BY_REASON.get(reason))
