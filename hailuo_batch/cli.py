@@ -11,12 +11,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from hailuo_batch import __version__
 from hailuo_batch.errors import HailuoBatchError, ManifestError, OutputLockedError, Problem
+
+if TYPE_CHECKING:
+    from hailuo_batch.engine import RunSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -172,6 +175,120 @@ def plan_command(manifest: Path, out: Path | None, as_json: bool, limit: int) ->
 
 
 @cli.command()
+@_manifest_argument()
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Output folder (default: the manifest's `output:`).",
+)
+@click.option(
+    "--simulate",
+    is_flag=True,
+    help="Run against the built-in simulator, in-process: no keys, no network.",
+)
+@click.option(
+    "--base-url",
+    "base_urls",
+    multiple=True,
+    metavar="PROVIDER=URL",
+    help="Replace a provider's origin, e.g. novita=http://127.0.0.1:8765/novita.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 1000),
+    help="Tasks in flight per provider (overrides `limits.concurrency`).",
+)
+@click.option("--retry-failed", is_flag=True, help="Try failed jobs again.")
+@click.option("--quiet", is_flag=True, help="No progress; only the final summary line.")
+@click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
+@click.option(
+    "--gen-seconds",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="With --simulate: how long each simulated task generates.",
+)
+def run(
+    manifest: Path,
+    out: Path | None,
+    simulate: bool,
+    base_urls: tuple[str, ...],
+    concurrency: int | None,
+    retry_failed: bool,
+    quiet: bool,
+    as_json: bool,
+    gen_seconds: float,
+) -> None:
+    """Run a manifest, or resume it: finished videos are never made or paid for twice.
+
+    Keys come from the environment (NOVITA_API_KEY, HIGHWAY_API_KEY, GMI_API_KEY,
+    AIMLAPI_API_KEY, MINIMAX_API_KEY). Exit codes: 0 all done, 1 some jobs failed,
+    2 bad input (nothing sent), 3 stopped early (auth, balance, Ctrl-C, folder in use)
+    with state saved: run again to resume.
+
+    \b
+    Example:
+      hailuo-batch run pipelines/quickstart.yaml --simulate
+      NOVITA_API_KEY=... hailuo-batch run pipelines/nightly-content.yaml --quiet
+    """
+    import asyncio
+
+    from hailuo_batch.runner import RunOptions, run_manifest
+
+    options = RunOptions(
+        out=out,
+        simulate=simulate,
+        base_urls=dict(_pair(b, "--base-url") for b in base_urls),
+        concurrency=concurrency,
+        retry_failed=retry_failed,
+        quiet=quiet,
+        sim_options={"gen_seconds": gen_seconds} if simulate else {},
+    )
+    summary = asyncio.run(run_manifest(manifest, options, os.environ))
+    if as_json:
+        click.echo(orjson_dumps(summary.to_json()))
+    else:
+        click.echo(_summary_line(summary), err=True)
+    raise SystemExit(summary.exit_code)
+
+
+def _summary_line(summary: RunSummary) -> str:
+    states = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_state.items()))
+    line = f"{summary.total} job(s): {states}; spend ${summary.spend_usd:.2f}"
+    if summary.possible_duplicates:
+        line += f"; {summary.possible_duplicates} possible duplicate submit(s)"
+    for job_id, kind, message in summary.failures[:20]:
+        line += f"\n  failed {job_id}: {kind}: {message}"
+    if summary.stopped:
+        line += f"\nstopped early: {summary.stopped}. Run the same command again to resume."
+    return line
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+def status(folder: Path, as_json: bool) -> None:
+    """Summarise an output folder: jobs per state, failures with reasons, spend. Offline.
+
+    \b
+    Example:
+      hailuo-batch status out/quickstart --json
+    """
+    from hailuo_batch.state import folder_status
+
+    report = folder_status(folder)
+    if as_json:
+        click.echo(orjson_dumps(report))
+        return
+    states = ", ".join(f"{n} {s}" for s, n in report["by_state"].items()) or "no jobs"
+    click.echo(f"{folder}: {report['jobs']} job(s): {states}; spend ${report['spend_usd']:.2f}")
+    for failure in report["failures"]:
+        click.echo(f"  failed {failure['id']}: {failure['kind']}: {failure['message']}")
+    if report["possible_duplicates"]:
+        click.echo(f"  {report['possible_duplicates']} possible duplicate submit(s)")
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, help="Port to listen on.")
 @click.option(
@@ -241,17 +358,21 @@ def sim(
     """
     from hailuo_batch.simulator import SimConfig, run_forever
 
-    outages = dict(_pair(o, "--outage") for o in outage)
-    config = SimConfig(
-        gen_seconds=gen_seconds,
-        max_concurrent=max_concurrent,
-        fault_rate=fault_rate,
-        task_failure_rate=task_failure_rate,
-        url_ttl=url_ttl,
-        seed=seed,
-        outages=outages,
-        **({"faults": tuple(f.strip() for f in faults.split(","))} if faults else {}),
-    )
+    options: dict[str, Any] = {
+        "gen_seconds": gen_seconds,
+        "max_concurrent": max_concurrent,
+        "fault_rate": fault_rate,
+        "task_failure_rate": task_failure_rate,
+        "url_ttl": url_ttl,
+        "seed": seed,
+        "outages": dict(_pair(o, "--outage") for o in outage),
+    }
+    if faults:
+        options["faults"] = tuple(f.strip() for f in faults.split(","))
+    try:
+        config = SimConfig(**options)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
     run_forever(config, host, port)
 
 

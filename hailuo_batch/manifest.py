@@ -325,8 +325,9 @@ def _compiled(validator: Draft202012Validator) -> Callable[[Any], bool]:
     if found is None:
         import fastjsonschema
 
+        schema: dict[str, Any] = dict(validator.schema)  # type: ignore[arg-type]
         check = fastjsonschema.compile(
-            {"$schema": "http://json-schema.org/draft-07/schema#", **validator.schema}
+            {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
         )
 
         def found(instance: Any) -> bool:

@@ -1,4 +1,4 @@
-"""Media on disk: first/last frame images (facts, `data:` URIs). Reads files.
+"""Media on disk: first/last frame images (facts, `data:` URIs) and downloaded videos. Reads files.
 
 Pillow reads only an image's header to learn its format and size, so checking a
 manifest of large images stays fast; bytes are hashed once per file and cached.
@@ -13,10 +13,14 @@ import io
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
 from hailuo_batch.jobs import ImageRef
+
+if TYPE_CHECKING:
+    from hailuo_batch.state import JobRecord
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<b64>;base64)?,(?P<data>.*)$", re.S)
 _MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -89,3 +93,63 @@ def data_uri(ref: ImageRef) -> str:
     data = Path(ref.source).read_bytes()
     mime = _MIME_BY_FORMAT.get(ref.format or "", "application/octet-stream")
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+class MediaError(ValueError):
+    """A file that is not a readable video."""
+
+
+def probe_video(path: Path) -> dict[str, object]:
+    """Container, codec, size, frame rate, frame count and duration, read by FFmpeg (PyAV)."""
+    import av  # FFmpeg is heavy to load: only commands that handle videos pay for it
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            frames = stream.frames or sum(1 for _ in container.demux(stream) if _.size)
+            rate = stream.average_rate
+            fps = float(rate) if rate else None
+            seconds = float(stream.duration * stream.time_base) if stream.duration else None
+            if seconds is None and container.duration:
+                seconds = container.duration / 1_000_000
+            if seconds is None and fps and frames:
+                seconds = frames / fps
+            return {
+                "container": container.format.name.split(",")[0],
+                "codec": stream.codec_context.name,
+                "width": stream.codec_context.width,
+                "height": stream.codec_context.height,
+                "fps": round(fps, 3) if fps else None,
+                "frames": frames,
+                "duration": round(seconds, 3) if seconds else None,
+            }
+    except (av.error.FFmpegError, IndexError, OSError) as exc:
+        raise MediaError(f"{path.name}: {exc}") from None
+
+
+def file_matches(folder: Path, record: JobRecord) -> bool:
+    """A done job's file is there, unchanged since we wrote it, or re-hashes to its sha256.
+
+    Size and mtime are enough when both are as recorded (git's index does the same);
+    otherwise the bytes are hashed, so a corrupted file is caught.
+    """
+    if not record.path or record.sha256 is None:
+        return False
+    path = folder / record.path
+    try:
+        stat = path.stat()
+    except OSError:
+        return False
+    if stat.st_size != record.bytes:
+        return False
+    if stat.st_mtime_ns == record.mtime_ns:
+        return True
+    return sha256_file(path) == record.sha256
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -53,6 +53,7 @@ class JobRecord:
     path: str | None = None  # relative to the output folder
     sha256: str | None = None
     bytes: int | None = None
+    mtime_ns: int | None = None  # when we wrote it: an unchanged file need not be re-hashed
     media: dict[str, Any] | None = None
     timings: dict[str, float] = field(default_factory=dict)
     error: dict[str, str] | None = None
@@ -115,7 +116,7 @@ class RunState:
         elif kind == "done":
             rec.state, rec.error = "done", None
             rec.path, rec.sha256, rec.bytes = event["path"], event["sha256"], event["bytes"]
-            rec.media = event.get("media")
+            rec.mtime_ns, rec.media = event.get("mtime_ns"), event.get("media")
             rec.timings["downloaded"] = t
         elif kind == "failed":
             rec.state = "failed"
@@ -293,3 +294,31 @@ class FolderLock:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
+
+
+def folder_status(folder: Path) -> dict[str, Any]:
+    """Counts per state, failures with reasons, spend: what `status` shows, from disk only."""
+    state = load_state(folder)
+    lock = read_lock(folder) or {}
+    current = {k for k, v in lock.get("jobs", {}).items() if v.get("in_manifest", True)}
+    records = [r for k, r in sorted(state.jobs.items()) if not current or k in current]
+    by_state: dict[str, int] = {}
+    for rec in records:
+        by_state[rec.state] = by_state.get(rec.state, 0) + 1
+    return {
+        "folder": str(folder),
+        "jobs": len(records),
+        "by_state": dict(sorted(by_state.items())),
+        "spend_usd": state.spend_usd,
+        "failures": [
+            {
+                "id": r.id,
+                "kind": (r.error or {}).get("kind"),
+                "message": (r.error or {}).get("message"),
+            }
+            for r in records
+            if r.state == "failed"
+        ],
+        "possible_duplicates": sum(r.possible_duplicates for r in records),
+        "left_manifest": len(state.jobs) - len(records),
+    }

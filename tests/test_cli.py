@@ -54,8 +54,8 @@ def test_plan_json_counts_jobs_and_prices(tmp_path: Path) -> None:
     assert summary["estimated_cost_usd"] == pytest.approx(3 * 0.28 + 3 * 0.56)
 
 
-def test_plan_table_lists_jobs_and_says_unknown_prices() -> None:
-    result = run_line("plan", str(ROOT / "pipelines" / "quickstart.yaml"))
+def test_plan_table_lists_jobs_and_says_unknown_prices(tmp_path: Path) -> None:
+    result = run_line("plan", str(ROOT / "pipelines" / "quickstart.yaml"), "--out", str(tmp_path))
     assert result.exit_code == 0
     assert "car " in result.output and "estimated cost unknown" in result.output
     assert "set them under `prices:`" in result.output

@@ -1,0 +1,531 @@
+"""The engine: runs a plan into an output folder within each provider's limits, resumably.
+
+One event loop. Per provider: `concurrency` slot workers (each carries one task from
+submit to success, so the cap on tasks in flight is the number of busy slots, behind an
+adaptive `ConcurrencyGate`), a submit `RateLimiter`, and polling paced by `polling`.
+Finished tasks go to a bounded pool of download workers. Every state change is an event
+appended to the journal before the engine acts on it, so a run killed at any instant
+resumes without paying twice: a submit is journaled as intent first, its task id the
+moment it is known, and an ambiguous submit becomes `unknown`, never a blind re-POST.
+Times are in seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hailuo_batch import media
+from hailuo_batch.clock import Clock
+from hailuo_batch.errors import ProviderError
+from hailuo_batch.jobs import Job
+from hailuo_batch.limits import ConcurrencyGate, RateLimiter
+from hailuo_batch.plan import Plan
+from hailuo_batch.polling import DurationEstimate, first_poll_delay, next_poll_delay
+from hailuo_batch.providers import Provider, TaskFinder
+from hailuo_batch.providers.base import SubmitImages, TaskStatus
+from hailuo_batch.retry import Backoff
+from hailuo_batch.state import Event, JobRecord, Journal, RunState
+from hailuo_batch.transport import Transport, TransportError
+
+VIDEOS = "videos"
+EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # what a presigned URL says once stale
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """How to run: limits already resolved from manifest, flags and provider defaults."""
+
+    out_dir: Path
+    concurrency: Mapping[str, int]
+    submit_rate: Mapping[str, Any]  # provider -> Rate
+    max_attempts: int = 3
+    retry_failed: bool = False
+    downloads: int = 4
+    download_attempts: int = 6
+    poll_error_limit: int = 30
+    checkpoint_every: float = 5.0
+    seed: int | None = None
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What a run achieved; `exit_code` is the only place run outcomes become codes."""
+
+    total: int
+    by_state: dict[str, int]
+    spend_usd: float
+    failures: list[tuple[str, str, str]]  # (job id, kind, message)
+    stopped: str | None = None
+    possible_duplicates: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        if self.stopped:
+            return 3
+        return 0 if self.by_state.get("done", 0) == self.total else 1
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "total": self.total,
+            "by_state": dict(sorted(self.by_state.items())),
+            "spend_usd": self.spend_usd,
+            "failures": [{"id": i, "kind": k, "message": m} for i, k, m in self.failures],
+            "stopped": self.stopped,
+            "possible_duplicates": self.possible_duplicates,
+            "exit_code": self.exit_code,
+        }
+
+
+@dataclass(slots=True)
+class _Lane:
+    """One provider's runtime: its adapter, limits, queue of work and learned durations."""
+
+    adapter: Provider
+    limiter: RateLimiter
+    gate: ConcurrencyGate
+    queue: deque[Job] = field(default_factory=deque)
+    durations: DurationEstimate = field(default_factory=DurationEstimate)
+    rate_limited_in_a_row: int = 0
+
+
+class _Resubmit(Exception):
+    """The task ended failed and may be tried again."""
+
+
+class Engine:
+    """Runs one plan. `stop()` (from a signal handler) makes `run()` return promptly."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        adapters: Mapping[str, Provider],
+        transport: Transport,
+        clock: Clock,
+        journal: Journal,
+        state: RunState,
+        settings: RunSettings,
+        price_of: Callable[[str, Job], float | None],
+        checkpoint: Callable[[], None],
+        on_event: Callable[[Event, JobRecord | None], None] = lambda e, r: None,
+    ) -> None:
+        self.plan = plan
+        self.transport = transport
+        self.clock = clock
+        self.journal = journal
+        self.state = state
+        self.settings = settings
+        self.price_of = price_of
+        self.checkpoint = checkpoint
+        self.on_event = on_event
+        self.rng = random.Random(settings.seed)
+        self.backoff = Backoff()
+        self.lanes = {
+            name: _Lane(
+                adapter,
+                RateLimiter(settings.submit_rate[name], clock),
+                ConcurrencyGate(settings.concurrency[name]),
+            )
+            for name, adapter in adapters.items()
+        }
+        self.downloads: asyncio.Queue[tuple[Job, TaskStatus | None] | None] = asyncio.Queue()
+        self.jobs_by_key = {job.key: job for job in plan.jobs}
+        self.stopped: str | None = None
+        self._workers: list[asyncio.Task[None]] = []
+
+    # -- events -------------------------------------------------------------------------
+
+    def emit(self, event: Event) -> None:
+        """Journal one event, fold it into the state, and tell the display."""
+        event["t"] = round(self.clock.time(), 3)
+        self.journal.append(event)
+        self.state.apply(event)
+        key = event.get("key")
+        self.on_event(event, self.state.jobs.get(key) if isinstance(key, str) else None)
+
+    def record(self, job: Job) -> JobRecord:
+        return self.state.record(job.key)
+
+    # -- the run ------------------------------------------------------------------------
+
+    async def run(self) -> RunSummary:
+        self.emit({"ev": "run", "jobs": len(self.plan.jobs)})
+        for job in self.plan.jobs:
+            self._register(job)
+            self._route(job)
+        self.settings.out_dir.joinpath(VIDEOS).mkdir(parents=True, exist_ok=True)
+        slots = [
+            asyncio.create_task(self._slot(lane))
+            for lane in self.lanes.values()
+            for _ in range(min(lane.gate.ceiling, max(len(lane.queue), 1)))
+        ]
+        fetchers = [asyncio.create_task(self._fetcher()) for _ in range(self.settings.downloads)]
+        checkpoints = asyncio.create_task(self._checkpoints())
+        self._workers = [*slots, *fetchers, checkpoints]
+        try:
+            await asyncio.gather(*slots)
+            for _ in fetchers:
+                self.downloads.put_nowait(None)
+            await asyncio.gather(*fetchers)
+        except asyncio.CancelledError:
+            if not self.stopped:
+                raise
+        finally:
+            for task in self._workers:
+                task.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            self.journal.sync()
+        return self.summary()
+
+    def stop(self, reason: str) -> None:
+        """Stop submitting and polling now; everything known is already in the journal."""
+        if self.stopped is None:
+            self.stopped = reason
+            self.emit({"ev": "stop", "reason": reason})
+        for task in self._workers:
+            task.cancel()
+
+    def summary(self) -> RunSummary:
+        by_state: dict[str, int] = {}
+        failures = []
+        duplicates = 0
+        for job in self.plan.jobs:
+            rec = self.record(job)
+            by_state[rec.state] = by_state.get(rec.state, 0) + 1
+            duplicates += rec.possible_duplicates
+            if rec.state == "failed" and rec.error:
+                failures.append((job.id, rec.error["kind"], rec.error["message"]))
+        return RunSummary(
+            total=len(self.plan.jobs),
+            by_state=by_state,
+            spend_usd=self.state.spend_usd,
+            failures=failures,
+            stopped=self.stopped,
+            possible_duplicates=duplicates,
+        )
+
+    def _register(self, job: Job) -> None:
+        rec = self.state.jobs.get(job.key)
+        source = {"file": job.source.file, "line": job.source.line}
+        if rec is None or rec.id != job.id or rec.source != source:
+            self.emit(
+                {
+                    "ev": "job",
+                    "key": job.key,
+                    "id": job.id,
+                    "sample": job.sample,
+                    "request": job.request.to_json(),
+                    "source": source,
+                }
+            )
+
+    def _route(self, job: Job) -> None:
+        """Resume rules: skip what is done, re-attach what was sent, queue the rest."""
+        rec = self.record(job)
+        if rec.state == "done":
+            if media.file_matches(self.settings.out_dir, rec):
+                return
+            self.emit({"ev": "retry", "key": job.key, "download": True})
+        if rec.state == "failed":
+            if not self.settings.retry_failed:
+                return
+            self.emit(
+                {
+                    "ev": "retry",
+                    "key": job.key,
+                    "download": (rec.error or {}).get("kind") == "expired",
+                }
+            )
+        lane = self.lanes.get(rec.provider or "") or self._first_lane(job)
+        if rec.state == "downloading":
+            self.downloads.put_nowait((job, None))
+        elif rec.task_id or rec.state in ("submitting", "unknown"):
+            lane.queue.appendleft(job)  # in flight at the provider: attach first
+        else:
+            lane.queue.append(job)
+
+    def _first_lane(self, job: Job) -> _Lane:
+        return self.lanes[job.providers[0]]
+
+    # -- a slot: one task at the provider at a time ---------------------------------------
+
+    async def _slot(self, lane: _Lane) -> None:
+        while lane.queue:
+            job = lane.queue.popleft()
+            await lane.gate.acquire()
+            try:
+                await self._carry(lane, job)
+            finally:
+                await lane.gate.release()
+
+    async def _carry(self, lane: _Lane, job: Job) -> None:
+        """Take one job from wherever it stands to a finished task (or a final failure)."""
+        while True:
+            rec = self.record(job)
+            if rec.state in ("submitting", "unknown"):
+                task_id = await self._reconcile(lane, job)
+            elif rec.task_id:
+                task_id = rec.task_id
+            else:
+                task_id = await self._submit(lane, job)
+            if task_id is None:
+                return
+            try:
+                await self._follow(lane, job, task_id)
+                return
+            except _Resubmit:
+                continue
+
+    async def _submit(self, lane: _Lane, job: Job) -> str | None:
+        """Submit until the provider answers clearly; None when the job cannot go on."""
+        adapter = lane.adapter
+        retries = 0
+        while True:
+            await lane.limiter.acquire()
+            try:
+                request = adapter.submit_request(job.request, _images(job))
+            except ProviderError as err:
+                self._fail(job, err.kind, err.message)
+                return None
+            self.emit({"ev": "submitting", "key": job.key, "provider": adapter.name})
+            try:
+                response = await self.transport.send(request)
+                task_id = adapter.parse_submit(response)
+            except TransportError as exc:
+                if exc.sent:
+                    self.emit({"ev": "unknown", "key": job.key, "message": str(exc)})
+                    return await self._reconcile(lane, job)
+                self._refused(job, "transient", str(exc))
+            except ProviderError as err:
+                if _ambiguous(err):
+                    self.emit({"ev": "unknown", "key": job.key, "message": err.message})
+                    return await self._reconcile(lane, job)
+                self._refused(job, err.kind, err.message)
+                if not self._may_retry(lane, job, err):
+                    return None
+                retries += 1
+                await self.clock.sleep(self._delay(lane, retries, err))
+                continue
+            else:
+                self._submitted(lane, job, task_id)
+                await lane.gate.grow()
+                return task_id
+            retries += 1
+            await self.clock.sleep(self.backoff.delay(retries, self.rng))
+
+    def _submitted(self, lane: _Lane, job: Job, task_id: str, **extra: object) -> None:
+        cost = self.price_of(lane.adapter.name, job)
+        lane.rate_limited_in_a_row = 0
+        self.emit(
+            {
+                "ev": "submitted",
+                "key": job.key,
+                "task_id": task_id,
+                "cost_usd": cost or 0.0,
+                **extra,
+            }
+        )
+
+    def _refused(self, job: Job, kind: str, message: str) -> None:
+        self.emit({"ev": "refused", "key": job.key, "kind": kind, "message": message})
+
+    def _may_retry(self, lane: _Lane, job: Job, err: ProviderError) -> bool:
+        """Decide what a clear refusal means for the job, the provider and the run."""
+        if err.kind == "rate_limited":
+            lane.rate_limited_in_a_row += 1
+            if lane.rate_limited_in_a_row >= 2:
+                lane.gate.shrink()  # repeated "too many": fewer tasks in flight for a while
+            return True
+        if err.kind == "transient":
+            return True
+        if err.kind == "auth":
+            self.stop(f"{err.provider} refused the API key: {err.message}")
+        elif err.kind == "quota":
+            self.stop(f"{err.provider} is out of balance: {err.message}")
+        else:
+            self._fail(job, err.kind, err.message)
+        return False
+
+    def _delay(self, lane: _Lane, retries: int, err: ProviderError) -> float:
+        delay = self.backoff.delay(retries, self.rng, err.retry_after)
+        if err.kind == "rate_limited":
+            lane.limiter.pause_until(self.clock.now() + delay)
+        return delay
+
+    async def _reconcile(self, lane: _Lane, job: Job) -> str | None:
+        """An ambiguous submit: find the task it may have created, else submit again."""
+        adapter = lane.adapter
+        if isinstance(adapter, TaskFinder):
+            body = adapter.submit_request(job.request, _images(job)).json or {}
+            owned = {r.task_id for r in self.state.jobs.values() if r.task_id}
+            for retries in range(1, 6):
+                try:
+                    response = await self.transport.send(adapter.list_request())
+                    task_id = adapter.find_task(response, body, exclude=owned)
+                except (TransportError, ProviderError):
+                    await self.clock.sleep(self.backoff.delay(retries, self.rng))
+                    continue
+                if task_id is not None:
+                    self._submitted(lane, job, task_id, reconciled=True)
+                    return task_id
+                self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": False})
+                return await self._submit(lane, job)
+        self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": True})
+        return await self._submit(lane, job)
+
+    # -- following a task -----------------------------------------------------------------
+
+    async def _follow(self, lane: _Lane, job: Job, task_id: str) -> None:
+        """Poll until the task ends; hand a success to the downloads."""
+        adapter = lane.adapter
+        started = self.clock.now()
+        delay = first_poll_delay(lane.durations.typical)
+        errors = 0
+        last_state = self.record(job).state
+        while True:
+            await self.clock.sleep(delay)
+            try:
+                status = await self._status(adapter, task_id)
+            except (TransportError, ProviderError) as exc:
+                errors += 1
+                if isinstance(exc, ProviderError) and exc.kind == "auth":
+                    self.stop(f"{exc.provider} refused the API key: {exc.message}")
+                    return
+                if errors >= self.settings.poll_error_limit:
+                    self._fail(job, "provider_error", f"task {task_id} cannot be polled: {exc}")
+                    return
+                retry_after = exc.retry_after if isinstance(exc, ProviderError) else None
+                delay = self.backoff.delay(errors, self.rng, retry_after)
+                continue
+            errors = 0
+            age = self.clock.now() - started
+            if status.state in ("queued", "running") and status.state != last_state:
+                last_state = status.state
+                self.emit({"ev": "progress", "key": job.key, "state": status.state})
+            if status.state == "succeeded":
+                lane.durations.add(age)
+                self.emit({"ev": "downloading", "key": job.key})
+                self.downloads.put_nowait((job, status))
+                return
+            if status.state == "failed":
+                self._task_failed(job, status)
+            delay = next_poll_delay(status, age, lane.durations.typical)
+
+    async def _status(self, adapter: Provider, task_id: str) -> TaskStatus:
+        """Poll once; follow the extra hop to a URL where the provider has one."""
+        status = adapter.parse_poll(await self.transport.send(adapter.poll_request(task_id)))
+        if status.state == "finalizing":
+            hop = adapter.retrieve_request(status)
+            if hop is not None:
+                status = adapter.parse_retrieve(await self.transport.send(hop))
+        return status
+
+    def _task_failed(self, job: Job, status: TaskStatus) -> None:
+        kind = status.failure or "provider_error"
+        rec = self.record(job)
+        final = kind in ("invalid_input", "content_policy")
+        if final or rec.attempts >= self.settings.max_attempts:
+            note = "" if final else f" (after {rec.attempts} attempts)"
+            self._fail(job, kind, f"{status.message or 'task failed'}{note}")
+            return
+        self.emit({"ev": "resubmit", "key": job.key, "reason": status.message})
+        raise _Resubmit
+
+    def _fail(self, job: Job, kind: str, message: str) -> None:
+        self.emit({"ev": "failed", "key": job.key, "kind": kind, "message": message})
+
+    # -- downloads ------------------------------------------------------------------------
+
+    async def _fetcher(self) -> None:
+        while (item := await self.downloads.get()) is not None:
+            await self._download(*item)
+
+    async def _download(self, job: Job, status: TaskStatus | None) -> None:
+        """Fetch the video; a stale URL is refreshed through the provider, never regenerated."""
+        rec = self.record(job)
+        lane = self.lanes.get(rec.provider or "")
+        problem = "no provider to ask for the video"
+        for attempt in range(1, self.settings.download_attempts + 1):
+            if lane is None or rec.task_id is None:
+                break
+            if status is None or status.video_url is None or self._expired(status):
+                try:
+                    status = await self._status(lane.adapter, rec.task_id)
+                except (TransportError, ProviderError) as exc:
+                    problem = f"cannot refresh the video URL: {exc}"
+                    await self.clock.sleep(self.backoff.delay(attempt, self.rng))
+                    continue
+                if status.state != "succeeded" or not status.video_url:
+                    problem = f"the provider no longer offers the video ({status.raw_status})"
+                    status = None
+                    await self.clock.sleep(self.backoff.delay(attempt, self.rng))
+                    continue
+            try:
+                if await self._save(job, status.video_url or ""):
+                    return
+                problem = "the video URL has expired"
+                status = None  # refresh
+            except TransportError as exc:
+                problem = str(exc)
+                await self.clock.sleep(self.backoff.delay(attempt, self.rng))
+        self._fail(job, "expired", f"paid output could not be fetched: {problem}")
+
+    def _expired(self, status: TaskStatus) -> bool:
+        return status.url_expires_at is not None and status.url_expires_at <= self.clock.time()
+
+    async def _save(self, job: Job, url: str) -> bool:
+        """Stream to `videos/<id>.mp4.part`, check it, rename; False if the URL is stale."""
+        final = self.settings.out_dir / VIDEOS / f"{job.id}.mp4"
+        part = final.with_name(final.name + ".part")
+        got = await self.transport.download(url, part)
+        if got.status in EXPIRED_STATUSES:
+            return False
+        if got.status != 200 or got.bytes == 0:
+            part.unlink(missing_ok=True)
+            raise TransportError(f"download answered HTTP {got.status}", sent=True)
+        try:
+            facts = await asyncio.to_thread(media.probe_video, part)
+        except media.MediaError as exc:
+            part.unlink(missing_ok=True)
+            raise TransportError(
+                f"downloaded file is not a playable video: {exc}", sent=True
+            ) from None
+        part.replace(final)
+        self.emit(
+            {
+                "ev": "done",
+                "key": job.key,
+                "path": f"{VIDEOS}/{final.name}",
+                "sha256": got.sha256,
+                "bytes": got.bytes,
+                "mtime_ns": final.stat().st_mtime_ns,
+                "media": facts,
+            }
+        )
+        return True
+
+    async def _checkpoints(self) -> None:
+        """Write the lockfile every few seconds so a long run can be watched and diffed."""
+        while True:
+            await asyncio.sleep(self.settings.checkpoint_every)
+            self.checkpoint()
+
+
+def _ambiguous(err: ProviderError) -> bool:
+    """A submit error after which the task may exist: 5xx, a timeout, or a garbled 2xx."""
+    if err.kind != "transient":
+        return False
+    return err.status is None or err.status >= 500 or 200 <= err.status < 300 or err.status == 408
+
+
+def _images(job: Job) -> SubmitImages:
+    request = job.request
+    return SubmitImages(
+        first=media.data_uri(request.image) if request.image else None,
+        last=media.data_uri(request.end_image) if request.end_image else None,
+    )

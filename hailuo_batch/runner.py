@@ -1,0 +1,183 @@
+"""Wires one `run`: checked plan, locked output folder, adapters, transport, optional
+in-process simulator, signals and progress. The CLI's single call for `run`. Does I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER, Rate, parse_rate
+from hailuo_batch.clock import MonotonicClock
+from hailuo_batch.engine import Engine, RunSettings, RunSummary
+from hailuo_batch.errors import ManifestError, Problem
+from hailuo_batch.jobs import Job
+from hailuo_batch.plan import Plan
+from hailuo_batch.prepare import job_price, load_plan
+from hailuo_batch.progress import Progress
+from hailuo_batch.providers import Provider, make_provider
+from hailuo_batch.state import FolderLock, Journal, load_state, lock_document, write_lock
+from hailuo_batch.transport import AiohttpTransport
+
+SIMULATED_KEY = "simulated-key"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """What the command line (or a test) asks of a run."""
+
+    out: Path | None = None
+    simulate: bool = False
+    sim_options: Mapping[str, object] = field(default_factory=dict)  # SimConfig fields
+    base_urls: Mapping[str, str] = field(default_factory=dict)
+    concurrency: int | None = None
+    retry_failed: bool = False
+    quiet: bool = False
+
+
+async def run_manifest(path: Path, options: RunOptions, environ: Mapping[str, str]) -> RunSummary:
+    """Run (or resume) a manifest into its output folder and say how it went."""
+    plan, _ = load_plan(path, environ, keys=None if options.simulate else "error")
+    out = options.out or plan.manifest.output
+    if out is None:
+        raise ManifestError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    "no output folder: add `output:` to the manifest or pass --out DIR",
+                )
+            ]
+        )
+    unknown = set(options.base_urls) - set(plan.manifest.providers)
+    if unknown:
+        raise ManifestError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    f"--base-url names {sorted(unknown)}, "
+                    f"not in this manifest's providers "
+                    f"{list(plan.manifest.providers)}",
+                )
+            ]
+        )
+    with FolderLock(out):
+        async with _origins(plan, options) as origins:
+            adapters = {
+                name: make_provider(name, _key(name, options, environ), origins.get(name))
+                for name in plan.manifest.providers
+            }
+            return await _execute(plan, out, adapters, options)
+
+
+@contextlib.asynccontextmanager
+async def _origins(plan: Plan, options: RunOptions) -> AsyncIterator[Mapping[str, str]]:
+    """Each provider's origin: the simulator's mount point with --simulate, else --base-url."""
+    if not options.simulate:
+        yield options.base_urls
+        return
+    from hailuo_batch.simulator import SimConfig, running_in_process
+
+    config = SimConfig(**options.sim_options)  # type: ignore[arg-type]
+    async with running_in_process(config) as base:
+        yield {name: f"{base}/{name}" for name in plan.manifest.providers}
+
+
+def _key(provider: str, options: RunOptions, environ: Mapping[str, str]) -> str:
+    if options.simulate:
+        return SIMULATED_KEY
+    return environ[CAPABILITIES_BY_PROVIDER[provider].key_env_var]
+
+
+def _settings(plan: Plan, out: Path, options: RunOptions) -> RunSettings:
+    limits = plan.manifest.limits
+    concurrency: dict[str, int] = {}
+    rates: dict[str, Rate] = {}
+    for name in plan.manifest.providers:
+        caps = CAPABILITIES_BY_PROVIDER[name]
+        concurrency[name] = options.concurrency or limits.get(
+            "concurrency", caps.default_concurrency
+        )
+        rate = parse_rate(limits["submit_rate"]) if "submit_rate" in limits else None
+        rates[name] = rate or caps.default_submit_rate
+    return RunSettings(
+        out_dir=out,
+        concurrency=concurrency,
+        submit_rate=rates,
+        max_attempts=limits.get("max_attempts", 3),
+        retry_failed=options.retry_failed,
+    )
+
+
+async def _execute(
+    plan: Plan, out: Path, adapters: Mapping[str, Provider], options: RunOptions
+) -> RunSummary:
+    state = load_state(out)
+    journal = Journal(out)
+    manifest_info = {
+        "path": str(plan.manifest.path),
+        "sha256": plan.manifest.sha256,
+        "name": plan.manifest.name,
+    }
+    keys = frozenset(job.key for job in plan.jobs)
+
+    def checkpoint() -> None:
+        write_lock(out, lock_document(state, keys, manifest_info))
+
+    def price_of(provider: str, job: Job) -> float | None:
+        return job_price(plan, provider, job.request)
+
+    transport = AiohttpTransport()
+    try:
+        with Progress(len(plan.jobs), quiet=options.quiet) as progress:
+            engine = Engine(
+                plan,
+                adapters,
+                transport,
+                MonotonicClock(),
+                journal,
+                state,
+                _settings(plan, out, options),
+                price_of,
+                checkpoint,
+                on_event=progress.update,
+            )
+            with _interrupts(engine):
+                return await engine.run()
+    finally:
+        await transport.close()
+        journal.close()
+        checkpoint()
+
+
+@contextlib.contextmanager
+def _interrupts(engine: Engine) -> Iterator[None]:
+    """First Ctrl-C (or SIGTERM): stop and save. Second: leave at once; the journal is safe."""
+    loop = asyncio.get_running_loop()
+    presses = 0
+
+    def on_signal() -> None:
+        nonlocal presses
+        presses += 1
+        if presses > 1:
+            os._exit(3)
+        engine.stop("interrupted")
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread
+            continue
+    try:
+        yield
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,162 @@
+"""The only code that touches sockets: `AiohttpTransport`, and `MockTransport` for tests.
+
+A transport sends an `HttpRequest` and returns an `HttpResponse`, or raises
+`TransportError`, which says whether the request may have reached the server
+(`sent`): the difference between "retry freely" and "this submit may have been paid".
+Downloads stream to a file in 256 KiB chunks with a running sha256, in constant memory.
+Times are in seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import aiofiles
+import aiohttp
+import orjson
+
+from hailuo_batch.providers.base import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+CHUNK = 256 * 1024
+
+
+class TransportError(Exception):
+    """No usable answer came back. `sent`: the request may have reached the server."""
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
+
+
+@dataclass(frozen=True, slots=True)
+class Downloaded:
+    """A response body streamed to disk: where, how big, its digest; or the HTTP failure."""
+
+    status: int
+    bytes: int = 0
+    sha256: str = ""
+
+
+class Transport(Protocol):
+    async def send(self, request: HttpRequest) -> HttpResponse: ...
+
+    async def download(self, url: str, dest: Path) -> Downloaded:
+        """Stream `url` into `dest` (created or truncated); a non-200 writes nothing."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class AiohttpTransport:
+    """One aiohttp session for the whole run: pooled connections, explicit timeouts."""
+
+    def __init__(self, *, timeout: float = 60.0, download_timeout: float = 900.0) -> None:
+        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=10.0)
+        self._download_timeout = aiohttp.ClientTimeout(total=download_timeout, sock_read=60.0)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=256, limit_per_host=128)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, json_serialize=_dumps
+            )
+        return self._session
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        body = orjson.dumps(request.json) if request.json is not None else None
+        try:
+            async with self._client().request(
+                request.method, request.url, headers=dict(request.headers), data=body
+            ) as response:
+                payload = await response.read()
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                return HttpResponse(response.status, payload, headers)
+        except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as exc:
+            raise TransportError(f"cannot connect: {_reason(exc)}", sent=False) from None
+        except asyncio.TimeoutError:
+            raise TransportError("no answer in time", sent=True) from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"connection lost: {_reason(exc)}", sent=True) from None
+
+    async def download(self, url: str, dest: Path) -> Downloaded:
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            async with self._client().get(url, timeout=self._download_timeout) as response:
+                if response.status != 200:
+                    await response.read()
+                    return Downloaded(response.status)
+                async with aiofiles.open(dest, "wb") as handle:
+                    async for chunk in response.content.iter_chunked(CHUNK):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        await handle.write(chunk)
+                    await handle.flush()
+        except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as exc:
+            raise TransportError(f"cannot connect: {_reason(exc)}", sent=False) from None
+        except asyncio.TimeoutError:
+            raise TransportError("download timed out", sent=True) from None
+        except aiohttp.ClientError as exc:
+            raise TransportError(f"download interrupted: {_reason(exc)}", sent=True) from None
+        return Downloaded(200, size, digest.hexdigest())
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def __aenter__(self) -> AiohttpTransport:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _reason(exc: BaseException) -> str:
+    """An error's text without anything that could carry a header (keys live in headers)."""
+    return type(exc).__name__ + (
+        f": {exc.os_error}" if isinstance(exc, aiohttp.ClientConnectorError) else ""
+    )
+
+
+Handler = Callable[[HttpRequest], Awaitable[HttpResponse]]
+
+
+class MockTransport:
+    """A transport whose server is a function (httpx's MockTransport): for engine tests.
+
+    Downloads are served by the same handler (a GET of the URL) and written to disk.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.sent: list[HttpRequest] = []
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        self.sent.append(request)
+        return await self.handler(request)
+
+    async def download(self, url: str, dest: Path) -> Downloaded:
+        response = await self.send(HttpRequest("GET", url))
+        if response.status != 200:
+            return Downloaded(response.status)
+        dest.write_bytes(response.body)
+        return Downloaded(200, len(response.body), hashlib.sha256(response.body).hexdigest())
+
+    async def close(self) -> None:
+        return None
