@@ -1,0 +1,46 @@
+"""`make_app`: one aiohttp application serving every simulated provider under its name.
+
+Builds the app (no I/O until it is run). Mount points: `/novita`, `/highway`, `/gmi`,
+`/aimlapi`, `/minimax`, each followed by the provider's real paths; `GET /_sim/stats`
+answers the ledger as JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from aiohttp import web
+
+from hailuo_batch.simulator import aimlapi, gmi, minimax, novita
+from hailuo_batch.simulator.config import PROVIDER_NAMES, SimConfig
+from hailuo_batch.simulator.context import Shared, answer
+from hailuo_batch.simulator.faults import fault_middleware
+from hailuo_batch.simulator.ledger import Ledger
+from hailuo_batch.simulator.links import LinkSigner
+from hailuo_batch.simulator.tasks import Clock
+
+LEDGER = web.AppKey("hailuo_batch.simulator.ledger", Ledger)
+MAX_BODY = 32 * 1024 * 1024  # a 20 MB image is ~27 MB as a data URI; aiohttp's default is 1 MB
+
+
+def make_app(config: SimConfig, *, clock: Clock = time.monotonic) -> web.Application:
+    """The simulator; `clock` (seconds) drives task progress and link expiry."""
+    ledger = Ledger(PROVIDER_NAMES)
+    epoch0 = time.time() - clock()
+    links = LinkSigner(os.urandom(32), clock, epoch0)
+    shared = Shared(config=config, ledger=ledger, links=links, clock=clock, epoch0=epoch0)
+    app = web.Application(middlewares=[fault_middleware(config, ledger)], client_max_size=MAX_BODY)
+    app[LEDGER] = ledger
+    app.router.add_get("/_sim/stats", stats)
+    app.add_subapp("/novita", novita.build("novita", shared, video01=True))
+    app.add_subapp("/highway", novita.build("highway", shared, video01=False))
+    app.add_subapp("/gmi", gmi.build("gmi", shared))
+    app.add_subapp("/aimlapi", aimlapi.build("aimlapi", shared))
+    app.add_subapp("/minimax", minimax.build("minimax", shared))
+    return app
+
+
+async def stats(request: web.Request) -> web.Response:
+    """What the simulator received, per provider and in total (never any key)."""
+    return answer(request.app[LEDGER].snapshot())

@@ -1,0 +1,240 @@
+"""What one simulated provider's handlers share, and the steps all providers take alike.
+
+Key check, outages, body parsing, task creation and lookup live here; each provider module
+only checks its parameters and words its answers (its `Render`). Builds aiohttp responses
+but does no I/O of its own beyond reading request bodies.
+"""
+
+from __future__ import annotations
+
+import hmac
+import random
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Literal, get_args
+
+import orjson
+from aiohttp import web
+
+from hailuo_batch.simulator.config import SimConfig
+from hailuo_batch.simulator.ledger import Count, Ledger
+from hailuo_batch.simulator.links import Link, LinkSigner
+from hailuo_batch.simulator.params import InvalidParams
+from hailuo_batch.simulator.tasks import Clock, Task, TaskBoard
+from hailuo_batch.simulator.video import VideoSpec
+
+Role = Literal["submit", "poll", "retrieve", "list", "models", "download"]
+"""What a route does; a route's name starts with its role (`submit.video_01`)."""
+ROLES: tuple[Role, ...] = get_args(Role)
+
+RefusalKind = Literal[
+    "missing-key",
+    "bad-key",
+    "balance",
+    "down",
+    "rate-limit",
+    "server-error",
+    "not-found",
+    "invalid",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A condition a provider answers in its own envelope and status code."""
+
+    kind: RefusalKind
+    message: str = ""
+    status: int = 0  # server-error: which 5xx
+    roll: float = 0.0  # a random draw, for conditions a provider answers in more than one way
+    problem: InvalidParams | None = None
+
+
+Render = Callable[[Refusal, web.Request], web.Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """An accepted submit as the simulator needs it: label, prompt, and the video to make.
+
+    `echo` is what the provider shows back of the request; only GMI does, and keeping whole
+    bodies (data-URI images) for every task would cost memory for nothing.
+    """
+
+    model: str
+    prompt: str
+    spec: VideoSpec
+    echo: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What every provider of one app shares."""
+
+    config: SimConfig
+    ledger: Ledger
+    links: LinkSigner
+    clock: Clock
+    epoch0: float  # Unix time of clock zero
+
+
+class ProviderContext:
+    """One provider's tasks, ids and answers, and the common request steps."""
+
+    __slots__ = ("board", "config", "ids", "ledger", "links", "name", "render")
+
+    def __init__(self, name: str, shared: Shared, render: Render) -> None:
+        self.name = name
+        self.config = shared.config
+        self.ledger = shared.ledger
+        self.links = shared.links
+        self.render = render
+        self.board = TaskBoard(
+            gen_seconds=self.config.gen_seconds,
+            max_concurrent=self.config.max_concurrent,
+            failure_rate=self.config.task_failure_rate,
+            rng=seeded(self.config.seed, f"{name}:tasks"),
+            clock=shared.clock,
+            epoch0=shared.epoch0,
+        )
+        # Ids never follow the seed: two runs of a seeded simulator must not hand out the
+        # same task ids, or a client resuming against a new instance could adopt a stranger.
+        self.ids = random.Random()
+
+    def __repr__(self) -> str:
+        return f"<ProviderContext {self.name} {self.board!r}>"
+
+    def refuse(self, request: web.Request, refusal: Refusal) -> web.Response:
+        if role_of(request) == "submit":
+            self.ledger.count(self.name, "refused")
+        return self.render(refusal, request)
+
+    def authorize(self, request: web.Request) -> Refusal | None:
+        """The key check; the key is compared, never kept or logged."""
+        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not key.strip():
+            return Refusal("missing-key")
+        expected = (self.config.valid_keys or {}).get(self.name)
+        if expected is not None and not hmac.compare_digest(
+            key.strip().encode(), expected.encode()
+        ):
+            return Refusal("bad-key")
+        if self.config.outages.get(self.name) == "auth":
+            return Refusal("bad-key")
+        return None
+
+    async def accept(
+        self,
+        request: web.Request,
+        check: Callable[[Mapping[str, object]], Order],
+        new_id: Callable[[Order], str],
+    ) -> Task | web.Response:
+        """Run a submit through outage, key, body and parameter checks; create its task."""
+        outage = self.config.outages.get(self.name)
+        if outage == "down":
+            return self.refuse(request, Refusal("down"))
+        refusal = self.authorize(request)
+        if refusal is not None:
+            return self.refuse(request, refusal)
+        try:
+            body = orjson.loads(await request.read())
+        except orjson.JSONDecodeError:
+            return self.refuse(request, Refusal("invalid", "request body is not valid JSON"))
+        if not isinstance(body, dict):
+            return self.refuse(request, Refusal("invalid", "request body must be a JSON object"))
+        try:
+            order = check(body)
+        except InvalidParams as problem:
+            return self.refuse(request, Refusal("invalid", str(problem), problem=problem))
+        if outage == "balance":
+            return self.refuse(request, Refusal("balance"))
+        task_id = new_id(order)
+        while self.board.get(task_id) is not None:
+            task_id = new_id(order)
+        task = self.board.create(
+            task_id, model=order.model, prompt=order.prompt, echo=order.echo, spec=order.spec
+        )
+        self.ledger.record_submit(self.name, request.path, body)
+        watcher = _created.get()
+        if watcher is not None:
+            watcher.append(task.id)
+        return task
+
+    def lookup(
+        self, request: web.Request, task_id: str | None, count: Count, *, missing: str = ""
+    ) -> Task | web.Response:
+        """Count the request, check the key, find the task or answer not-found (`missing`)."""
+        self.ledger.count(self.name, count)
+        refusal = self.authorize(request)
+        if refusal is not None:
+            return self.refuse(request, refusal)
+        task = self.board.get(task_id) if task_id else None
+        if task is None:
+            missing = missing or f"task_id {task_id!r} not found"
+            return self.refuse(request, Refusal("not-found", missing))
+        return task
+
+    def mint(self, spec: VideoSpec) -> Link:
+        """A fresh link to a task's video (honouring the `deliver_*` overrides)."""
+        size = self.config.deliver_size or (spec.width, spec.height)
+        duration = self.config.deliver_duration or spec.duration
+        return self.links.mint(VideoSpec(size[0], size[1], duration), self.config.url_ttl)
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))
+
+    def digits(self, count: int = 15) -> str:
+        return str(self.ids.randrange(10 ** (count - 1), 10**count))
+
+
+CONTEXT = web.AppKey("hailuo_batch.simulator.context", ProviderContext)
+
+# Request-scoped flags between the fault middleware and the handlers it wraps (the handler
+# runs in the middleware's task, so it sees the middleware's context). Context variables
+# rather than `web.RequestKey`, which needs aiohttp 3.14 while the package allows 3.9.
+_created: ContextVar[list[str] | None] = ContextVar("simulator_created", default=None)
+_truncate: ContextVar[bool] = ContextVar("simulator_truncate", default=False)
+
+
+@contextmanager
+def watching_submits() -> Iterator[list[str]]:
+    """Collect the ids of tasks created inside the block (`lost-reply` asks if one was)."""
+    created: list[str] = []
+    token = _created.set(created)
+    try:
+        yield created
+    finally:
+        _created.reset(token)
+
+
+@contextmanager
+def truncating() -> Iterator[None]:
+    """Downloads inside the block send half their body, then close the connection."""
+    token = _truncate.set(True)
+    try:
+        yield
+    finally:
+        _truncate.reset(token)
+
+
+def truncated() -> bool:
+    return _truncate.get()
+
+
+def seeded(seed: int | None, purpose: str) -> random.Random:
+    """An independent random stream per purpose, so one consumer cannot shift another's draws."""
+    return random.Random(f"{seed}:{purpose}") if seed is not None else random.Random()
+
+
+def role_of(request: web.Request) -> Role | None:
+    name = request.match_info.route.name or ""
+    role = name.partition(".")[0]
+    return next((known for known in ROLES if known == role), None)
+
+
+def answer(data: object, status: int = 200) -> web.Response:
+    """A JSON answer (always `application/json`, as every provider here sends)."""
+    return web.Response(body=orjson.dumps(data), status=status, content_type="application/json")

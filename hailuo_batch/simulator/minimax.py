@@ -1,0 +1,239 @@
+"""MiniMax's own video API, simulated: submit, query, files/retrieve, task list. Network I/O.
+
+Under `/minimax`:
+
+    POST /v1/video_generation                       {model, prompt, first_frame_image, ...}
+    GET  /v1/query/video_generation?task_id=        Preparing/Queueing/Processing/Success/Fail
+    GET  /v1/files/retrieve?file_id=                file.download_url (a fresh link each time)
+    GET  /v2/query/video_generation?page_num=&page_size=   recent tasks, newest first
+    GET  /cdn/inference_output/video/{day}/{token}/output.mp4
+
+Every answer carries `base_resp`; refusals are mostly HTTP 200 with a non-zero
+`base_resp.status_code` (1004 key, 1008 balance, 2013 invalid params, 1002 rate limit,
+which also comes as HTTP 429). Responses carry a `Trace-Id` header.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+
+from aiohttp import web
+
+from hailuo_batch.simulator.context import (
+    CONTEXT,
+    Order,
+    ProviderContext,
+    Refusal,
+    RefusalKind,
+    Shared,
+    answer,
+    role_of,
+)
+from hailuo_batch.simulator.downloads import download
+from hailuo_batch.simulator.images import JPEG_PNG_WEBP, FrameImage, read_image
+from hailuo_batch.simulator.params import InvalidParams, choice, flag, rule, text
+from hailuo_batch.simulator.tasks import Task
+from hailuo_batch.simulator.video import VideoSpec, frame_size
+
+HAILUO_02 = "MiniMax-Hailuo-02"
+HAILUO_23 = ("MiniMax-Hailuo-2.3", "MiniMax-Hailuo-2.3-Fast")
+TEXT_ONLY = ("T2V-01", "T2V-01-Director")
+IMAGE_ONLY = ("I2V-01", "I2V-01-Director", "I2V-01-live", "MiniMax-Hailuo-2.3-Fast")
+LEGACY = ("video-01", *TEXT_ONLY, "I2V-01", "I2V-01-Director", "I2V-01-live")  # 6 s, 720P
+MODELS = (HAILUO_02, *HAILUO_23, *LEGACY)
+OK = {"status_code": 0, "status_msg": "success"}
+FAILED = {"status_code": 1027, "status_msg": "output video sensitive"}
+LIST_PAGE_MAX = 100
+_REFUSALS: dict[RefusalKind, tuple[int, int, str]] = {  # HTTP status, status_code, status_msg
+    "missing-key": (200, 1004, "login fail: Please carry the API secret key in the header"),
+    "bad-key": (200, 1004, "login fail: invalid api key"),
+    "balance": (200, 1008, "insufficient balance"),
+    "down": (503, 1033, "system error, please retry later"),
+    "rate-limit": (200, 1002, "rate limit exceeded(RPM)"),
+    "server-error": (500, 1000, "unknown error"),
+    "not-found": (200, 2013, "invalid params"),
+    "invalid": (200, 2013, "invalid params"),
+}
+FILES = web.AppKey("hailuo_batch.simulator.minimax.files", dict[str, str])
+"""file_id -> task_id; a task's file id is fixed at submit and shown once it succeeds."""
+FILE_OF = web.AppKey("hailuo_batch.simulator.minimax.file_of", dict[str, str])
+
+
+def build(name: str, shared: Shared) -> web.Application:
+    app = web.Application()
+    app[CONTEXT] = ProviderContext(name, shared, render)
+    app[FILES] = {}
+    app[FILE_OF] = {}
+    app.router.add_post("/v1/video_generation", submit, name="submit")
+    app.router.add_get("/v1/query/video_generation", poll, name="poll")
+    app.router.add_get("/v1/files/retrieve", retrieve, name="retrieve")
+    app.router.add_get("/v2/query/video_generation", list_tasks, name="list")
+    app.router.add_get(
+        "/cdn/inference_output/video/{day}/{token}/output.mp4",
+        download,
+        name="download",
+        allow_head=False,
+    )
+    app.on_response_prepare.append(_trace_id)
+    return app
+
+
+async def _trace_id(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Trace-Id"] = uuid.uuid4().hex
+
+
+def render(refusal: Refusal, request: web.Request) -> web.Response:
+    status, code, message = _REFUSALS[refusal.kind]
+    if refusal.kind == "rate-limit" and refusal.roll >= 0.5:
+        status = 429  # MiniMax's gateway also answers rate limits at the HTTP level
+    if refusal.kind == "server-error":
+        status, code = refusal.status, 1033 if refusal.status == 503 else 1000
+    if refusal.kind in ("invalid", "not-found") and refusal.message:
+        message = f"invalid params, {refusal.message}"
+    body: dict[str, object] = {"base_resp": {"status_code": code, "status_msg": message}}
+    if role_of(request) == "submit":
+        body = {"task_id": "", **body}
+    return answer(body, status)
+
+
+def _image(body: Mapping[str, object], field: str) -> FrameImage | None:
+    if body.get(field) is None:
+        return None
+    return read_image(body[field], field, formats=JPEG_PNG_WEBP)
+
+
+def check(body: Mapping[str, object]) -> Order:
+    model = body.get("model")
+    if not isinstance(model, str) or model not in MODELS:
+        raise InvalidParams("model", "enum", f"unsupported model {model!r}", expected=MODELS)
+    first = _image(body, "first_frame_image")
+    last = _image(body, "last_frame_image")
+    if model in IMAGE_ONLY and first is None:
+        raise rule("first_frame_image", f"{model} requires first_frame_image")
+    if model in TEXT_ONLY and first is not None:
+        raise rule("first_frame_image", f"{model} does not accept first_frame_image")
+    prompt = text(body, "prompt", required=first is None) or ""
+    if last is not None and (model != HAILUO_02 or first is None):
+        raise rule("last_frame_image", f"needs {HAILUO_02} and a first_frame_image")
+    for field in ("prompt_optimizer", "fast_pretreatment", "aigc_watermark"):
+        flag(body, field)
+    if model in LEGACY:
+        duration = choice(body, "duration", (6,), 6)
+        resolution = choice(body, "resolution", ("720P",), "720P")
+    else:
+        duration = choice(body, "duration", (6, 10), 6)
+        offered = ("512P", "768P", "1080P") if model == HAILUO_02 else ("768P", "1080P")
+        resolution = choice(body, "resolution", offered, "768P")
+        if resolution == "512P" and (first is None or last is not None):
+            raise rule("resolution", "512P is for image-to-video with a first frame only")
+        if resolution == "1080P" and duration != 6:
+            raise rule("resolution", "1080P only supports duration 6")
+    width, height = frame_size(resolution, first.aspect if first else None)
+    return Order(model, prompt, VideoSpec(width, height, duration))
+
+
+async def submit(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    accepted = await ctx.accept(request, check, lambda _order: ctx.digits())
+    if isinstance(accepted, web.Response):
+        return accepted
+    file_id = ctx.digits()
+    request.app[FILES][file_id] = accepted.id
+    request.app[FILE_OF][accepted.id] = file_id
+    return answer({"task_id": accepted.id, "base_resp": OK})
+
+
+def status_of(ctx: ProviderContext, task: Task) -> str:
+    """The v1 vocabulary; `Preparing` covers a queued task's first tenth of a generation."""
+    now = ctx.board.now()
+    progress = task.at(now)
+    if progress.phase == "queued":
+        preparing = now - task.created < 0.1 * (task.ends - task.starts)
+        return "Preparing" if preparing else "Queueing"
+    return {"running": "Processing", "succeeded": "Success", "failed": "Fail"}[progress.phase]
+
+
+async def poll(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    found = ctx.lookup(request, request.query.get("task_id"), "polls")
+    if isinstance(found, web.Response):
+        return found
+    status = status_of(ctx, found)
+    done = status == "Success"
+    return answer(
+        {
+            "task_id": found.id,
+            "status": status,
+            "file_id": request.app[FILE_OF][found.id] if done else "",
+            "video_width": found.spec.width if done else 0,
+            "video_height": found.spec.height if done else 0,
+            "base_resp": FAILED if status == "Fail" else OK,
+        }
+    )
+
+
+async def retrieve(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    file_id = request.query.get("file_id", "")
+    task_id = request.app[FILES].get(file_id)
+    missing = f"file_id {file_id!r} not found"
+    found = ctx.lookup(request, task_id, "retrieves", missing=missing)
+    if isinstance(found, web.Response):
+        return found
+    if status_of(ctx, found) != "Success":
+        return ctx.refuse(request, Refusal("not-found", f"file {file_id} is not ready"))
+    link = ctx.mint(found.spec)
+    day = time.strftime("%Y-%m-%d", time.gmtime(ctx.board.epoch(found.ends)))
+    path = f"/{ctx.name}/cdn/inference_output/video/{day}/{link.token}/output.mp4"
+    url = f"{request.url.origin()}{path}"
+    file = {
+        "file_id": int(file_id),
+        "bytes": 0,
+        "created_at": int(ctx.board.epoch(found.ends)),
+        "filename": "output.mp4",
+        "purpose": "video_generation",
+        "download_url": url,
+        "backup_download_url": url,
+    }
+    return answer({"file": file, "base_resp": OK})
+
+
+async def list_tasks(request: web.Request) -> web.Response:
+    """Recent tasks, newest first: what a client that lost a submit reply reconciles against."""
+    ctx = request.app[CONTEXT]
+    ctx.ledger.count(ctx.name, "lists")
+    refusal = ctx.authorize(request)
+    if refusal is not None:
+        return ctx.refuse(request, refusal)
+    try:
+        page_num = int(request.query.get("page_num", "1"))
+        page_size = int(request.query.get("page_size", "20"))
+    except ValueError:
+        return ctx.refuse(request, Refusal("invalid", "page_num and page_size must be integers"))
+    if page_num < 1 or not 1 <= page_size <= LIST_PAGE_MAX:
+        return ctx.refuse(request, Refusal("invalid", f"page_size must be 1..{LIST_PAGE_MAX}"))
+    tasks = ctx.board.newest_first()
+    page = tasks[(page_num - 1) * page_size : page_num * page_size]
+    return answer(
+        {
+            "tasks": [_entry(ctx, task, request.app[FILE_OF][task.id]) for task in page],
+            "total": len(tasks),
+            "page_num": page_num,
+            "page_size": page_size,
+            "base_resp": OK,
+        }
+    )
+
+
+def _entry(ctx: ProviderContext, task: Task, file_id: str) -> dict[str, object]:
+    status = status_of(ctx, task)
+    return {
+        "task_id": task.id,
+        "status": status,
+        "model": task.model,
+        "prompt": task.prompt,
+        "file_id": file_id if status == "Success" else "",
+        "created_at": int(ctx.board.epoch(task.created)),
+    }

@@ -1,0 +1,120 @@
+"""Provider tasks on a clock: queued -> running -> succeeded or failed. No I/O.
+
+A task's whole timeline is fixed when it is created, so its state at any instant is a pure
+function of the clock: no timer or background coroutine per task, and thousands of tasks
+cost nothing. Times are clock seconds (monotonic by default); `epoch()` converts them to
+Unix time (`epoch0` is the Unix time of clock zero) for the fields that show timestamps.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from hailuo_batch.simulator.video import VideoSpec
+
+Clock = Callable[[], float]
+Phase = Literal["queued", "running", "succeeded", "failed"]
+JITTER = 0.1  # each generation takes gen_seconds +-10 %
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a task stands at one instant."""
+
+    phase: Phase
+    fraction: float  # share of the generation done, 0..1
+    eta: float  # seconds until the task ends; 0 once it has
+    changed: float  # clock time the current phase began
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in ("succeeded", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One accepted submit: what it makes and when it starts and ends."""
+
+    id: str
+    model: str  # the provider's own label: model id, or Novita's task type
+    prompt: str
+    echo: Mapping[str, object]  # what the provider shows back of the request (GMI's payload)
+    spec: VideoSpec
+    created: float
+    starts: float
+    ends: float
+    fails: bool
+
+    def at(self, now: float) -> Progress:
+        if now < self.starts:
+            return Progress("queued", 0.0, self.ends - now, self.created)
+        if now < self.ends:
+            fraction = (now - self.starts) / (self.ends - self.starts)
+            return Progress("running", fraction, self.ends - now, self.starts)
+        return Progress("failed" if self.fails else "succeeded", 1.0, 0.0, self.ends)
+
+
+class TaskBoard:
+    """One provider's tasks, generated at most `max_concurrent` at a time, first come first served.
+
+    The slots are a heap of the times each becomes free: a new task starts at the later of
+    its creation and the earliest free slot, which is exactly a FIFO queue in front of
+    `max_concurrent` workers.
+    """
+
+    __slots__ = ("_clock", "_epoch0", "_failure_rate", "_gen_seconds", "_rng", "_slots", "_tasks")
+
+    def __init__(
+        self,
+        *,
+        gen_seconds: float,
+        max_concurrent: int,
+        failure_rate: float,
+        rng: random.Random,
+        clock: Clock,
+        epoch0: float,
+    ) -> None:
+        self._gen_seconds = gen_seconds
+        self._failure_rate = failure_rate
+        self._rng = rng
+        self._clock = clock
+        self._epoch0 = epoch0
+        self._slots = [clock()] * max_concurrent
+        self._tasks: dict[str, Task] = {}
+
+    def __repr__(self) -> str:
+        now = self._clock()
+        phases = [task.at(now).phase for task in self._tasks.values()]
+        counts = {phase: phases.count(phase) for phase in ("queued", "running")}
+        return f"<TaskBoard tasks={len(phases)} {counts} slots={len(self._slots)}>"
+
+    def now(self) -> float:
+        return self._clock()
+
+    def epoch(self, at: float) -> float:
+        """Unix time of clock time `at`."""
+        return self._epoch0 + at
+
+    def create(
+        self, task_id: str, *, model: str, prompt: str, echo: Mapping[str, object], spec: VideoSpec
+    ) -> Task:
+        now = self._clock()
+        starts = max(now, heapq.heappop(self._slots))
+        length = self._gen_seconds * self._rng.uniform(1 - JITTER, 1 + JITTER)
+        fails = self._rng.random() < self._failure_rate
+        if fails:  # failures come part-way through, as moderation of partial output does
+            length *= self._rng.uniform(0.3, 1.0)
+        task = Task(task_id, model, prompt, echo, spec, now, starts, starts + length, fails)
+        heapq.heappush(self._slots, task.ends)
+        self._tasks[task_id] = task
+        return task
+
+    def get(self, task_id: str) -> Task | None:
+        return self._tasks.get(task_id)
+
+    def newest_first(self) -> list[Task]:
+        return list(reversed(self._tasks.values()))
