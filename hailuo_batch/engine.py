@@ -414,6 +414,7 @@ class Engine:
                 return
             if status.state == "failed":
                 self._task_failed(job, status)
+                return
             delay = next_poll_delay(status, age, lane.durations.typical)
 
     async def _status(self, adapter: Provider, task_id: str) -> TaskStatus:
@@ -426,7 +427,10 @@ class Engine:
         return status
 
     def _task_failed(self, job: Job, status: TaskStatus) -> None:
+        """Fail the job for good, or raise `_Resubmit` while attempts remain."""
         kind = status.failure or "provider_error"
+        if kind in ("rate_limited", "transient"):  # the task is over: no longer a hint
+            kind = "provider_error"
         rec = self.record(job)
         final = kind in ("invalid_input", "content_policy")
         if final or rec.attempts >= self.settings.max_attempts:

@@ -48,7 +48,7 @@ STATUS: dict[Phase, str] = {
     "failed": "error",
 }
 CREDITS = {(6, 768): 120_000, (10, 768): 240_000, (6, 1080): 294_000, (6, 720): 120_000}
-FAILURE = {"name": "GenerationError", "message": "output video flagged as sensitive content"}
+FAILURE = {"name": "GenerationError", "message": "generation failed upstream, please retry"}
 _REFUSALS: dict[RefusalKind, tuple[int, str]] = {
     "missing-key": (401, "Unauthorized: missing API key"),
     "bad-key": (401, "Unauthorized: invalid API key"),

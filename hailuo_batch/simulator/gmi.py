@@ -40,7 +40,7 @@ BASE = "/api/v1/ie/requestqueue/apikey"
 MODELS = ("Minimax-Hailuo-02", "Minimax-Hailuo-2.3", "Minimax-Hailuo-2.3-Fast")
 IMAGE_ONLY = ("Minimax-Hailuo-2.3-Fast",)
 ORG_ID = "5b0c6a2e-93d4-4f1e-8a57-c2d9e0f1a3b4"
-FAILURE = "generation failed: output video flagged by content moderation"
+FAILURE = "generation failed: worker error, please retry"
 _REFUSALS: dict[RefusalKind, tuple[int, str]] = {
     "missing-key": (401, "missing or malformed Authorization header"),
     "bad-key": (401, "invalid api key"),

@@ -44,7 +44,7 @@ IMAGE_ONLY = ("I2V-01", "I2V-01-Director", "I2V-01-live", "MiniMax-Hailuo-2.3-Fa
 LEGACY = ("video-01", *TEXT_ONLY, "I2V-01", "I2V-01-Director", "I2V-01-live")  # 6 s, 720P
 MODELS = (HAILUO_02, *HAILUO_23, *LEGACY)
 OK = {"status_code": 0, "status_msg": "success"}
-FAILED = {"status_code": 1027, "status_msg": "output video sensitive"}
+FAILED = {"status_code": 1000, "status_msg": "unknown error"}
 LIST_PAGE_MAX = 100
 _REFUSALS: dict[RefusalKind, tuple[int, int, str]] = {  # HTTP status, status_code, status_msg
     "missing-key": (200, 1004, "login fail: Please carry the API secret key in the header"),

@@ -41,7 +41,7 @@ STATUS: dict[Phase, str] = {
     "succeeded": "TASK_STATUS_SUCCEED",
     "failed": "TASK_STATUS_FAILED",
 }
-FAILURE_REASON = "output video flagged as sensitive content by moderation"
+FAILURE_REASON = "video generation failed, please try again"
 _REFUSALS: dict[RefusalKind, tuple[int, str, str]] = {
     "missing-key": (401, "FAILED_TO_AUTH", "failed to auth: missing or malformed Authorization"),
     "bad-key": (403, "INVALID_API_KEY", "invalid api key"),

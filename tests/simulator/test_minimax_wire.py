@@ -215,13 +215,13 @@ async def test_statuses_move_preparing_queueing_processing(sim: Sim) -> None:
     assert (await query(client, first))["status"] == "Success"
 
 
-async def test_failed_task_says_fail_with_1027(sim: Sim) -> None:
+async def test_failed_task_says_fail_with_a_base_resp_reason(sim: Sim) -> None:
     client = await sim(task_failure_rate=1.0)
     final = (await until_done(client, await submit(client, {"model": "video-01", "prompt": "p"})))[
         -1
     ]
     assert final["status"] == "Fail" and final["file_id"] == ""
-    assert final["base_resp"]["status_code"] == 1027
+    assert final["base_resp"]["status_code"] == 1000
 
 
 async def test_task_list_pages_newest_first(sim: Sim) -> None:

@@ -1,0 +1,222 @@
+"""The whole `run` command against the simulator: resume, no double pay, exit codes, secrets."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hailuo_batch.state import FolderLock, load_state
+from tests.conftest import ROOT, SimThread, run_line, write_manifest
+
+KEY = "sk-test-SECRET-9f8e7d"
+
+
+def run(manifest: Path, sim: SimThread, *args: str, provider: str = "novita") -> object:
+    return run_line(
+        "run",
+        str(manifest),
+        "--base-url",
+        f"{provider}={sim.url(provider)}",
+        "--quiet",
+        *args,
+        env={
+            "NOVITA_API_KEY": KEY,
+            "GMI_API_KEY": KEY,
+            "AIMLAPI_API_KEY": KEY,
+            "MINIMAX_API_KEY": KEY,
+        },
+    )
+
+
+def videos(folder: Path) -> list[Path]:
+    return sorted((folder / "out" / "videos").glob("*.mp4"))
+
+
+def test_fifty_jobs_through_faults_all_done_none_paid_twice(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server(fault_rate=0.2, slow_seconds=0.3, max_concurrent=8)
+    manifest = write_manifest(tmp_path, 50)
+    result = run(manifest, sim)
+    stats = sim.stats()
+    assert result.exit_code == 0, result.output
+    assert len(videos(tmp_path)) == 50
+    assert stats["duplicate_submits"] == 0
+    assert stats["faults_injected"] > 10
+    state = load_state(tmp_path / "out")
+    assert {rec.state for rec in state.jobs.values()} == {"done"}
+
+
+def test_a_finished_folder_runs_again_without_a_single_request(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server()
+    manifest = write_manifest(tmp_path, 5)
+    assert run(manifest, sim).exit_code == 0
+    before = sim.stats()
+    result = run(manifest, sim)
+    assert result.exit_code == 0
+    after = sim.stats()
+    for counter in ("submitted", "polls", "downloads"):
+        assert after[counter] == before[counter], counter
+
+
+def test_a_deleted_video_is_fetched_again_not_regenerated(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server()
+    manifest = write_manifest(tmp_path, 3)
+    assert run(manifest, sim).exit_code == 0
+    lost = videos(tmp_path)[0]
+    lost.unlink()
+    before = sim.stats()
+    assert run(manifest, sim).exit_code == 0
+    after = sim.stats()
+    assert lost.exists()
+    assert after["submitted"] == before["submitted"]
+    assert after["downloads"] == before["downloads"] + 1
+
+
+def test_a_corrupted_video_is_fetched_again(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server()
+    manifest = write_manifest(tmp_path, 2)
+    assert run(manifest, sim).exit_code == 0
+    target = videos(tmp_path)[0]
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    before = sim.stats()
+    assert run(manifest, sim).exit_code == 0
+    assert sim.stats()["downloads"] == before["downloads"] + 1
+    assert target.read_bytes() != bytes(data)
+
+
+def test_a_refused_key_stops_the_run_at_once_with_exit_3(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server(valid_keys={"novita": "the-right-key"})
+    manifest = write_manifest(tmp_path, 10)
+    result = run(manifest, sim)
+    assert result.exit_code == 3, result.output
+    assert "refused the API key" in result.output
+    assert sim.stats()["submitted"] == 0
+
+
+def test_tasks_that_keep_failing_end_failed_with_reasons_exit_1(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server(task_failure_rate=1.0)
+    manifest = write_manifest(tmp_path, 3)
+    result = run(manifest, sim)
+    assert result.exit_code == 1, result.output
+    assert sim.stats()["submitted"] == 9  # max_attempts 3 x 3 jobs
+    status = run_line("status", str(tmp_path / "out"))
+    assert status.output.count("failed scene-number-") == 3
+    assert "after 3 attempts" in status.output
+
+
+def test_the_api_key_is_written_nowhere(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server(fault_rate=0.2, slow_seconds=0.1, task_failure_rate=0.3)
+    manifest = write_manifest(tmp_path, 8)
+    result = run(manifest, sim, "--json")
+    assert KEY not in result.output
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
+
+
+def test_a_folder_in_use_is_refused_with_exit_3(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server()
+    manifest = write_manifest(tmp_path, 1)
+    with FolderLock(tmp_path / "out"):
+        result = run(manifest, sim)
+    assert result.exit_code == 3
+    assert "is in use by another run" in result.output
+    assert sim.stats()["submitted"] == 0
+
+
+def test_a_missing_key_is_exit_2_naming_the_variable(tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, 1)
+    result = run_line("run", str(manifest))
+    assert result.exit_code == 2
+    assert "NOVITA_API_KEY is not set" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def _spawn(manifest: Path, sim: SimThread) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "NOVITA_API_KEY": KEY, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "hailuo_batch",
+            "run",
+            str(manifest),
+            "--quiet",
+            "--base-url",
+            f"novita={sim.url('novita')}",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+
+
+@pytest.mark.slow
+def test_killed_at_random_points_then_resumed_nothing_lost_nor_paid_twice(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server(gen_seconds=0.5, max_concurrent=8)
+    manifest = write_manifest(tmp_path, 30)
+    rng = random.Random(5)
+    kills = 0
+    for _ in range(4):
+        child = _spawn(manifest, sim)
+        time.sleep(rng.uniform(0.8, 2.5))
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            kills += 1
+        child.communicate()
+    final = _spawn(manifest, sim)
+    output = final.communicate(timeout=120)[0].decode()
+    assert final.returncode == 0, output
+    assert len(videos(tmp_path)) == 30
+    stats = sim.stats()
+    assert kills >= 2
+    assert stats["duplicate_submits"] <= kills
+    assert stats["submitted"] - stats["duplicate_submits"] == 30
+
+
+@pytest.mark.slow
+def test_ctrl_c_exits_3_promptly_and_the_next_run_finishes(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    sim = sim_server(gen_seconds=1.0, max_concurrent=4)
+    manifest = write_manifest(tmp_path, 12)
+    child = _spawn(manifest, sim)
+    time.sleep(1.5)
+    child.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    output = child.communicate(timeout=30)[0].decode()
+    assert child.returncode == 3, output
+    assert time.monotonic() - started < 5
+    assert "stopped early: interrupted" in output
+    final = _spawn(manifest, sim)
+    final.communicate(timeout=120)
+    assert final.returncode == 0
+    assert len(videos(tmp_path)) == 12
+    assert sim.stats()["duplicate_submits"] == 0
