@@ -49,6 +49,7 @@ class RunSettings:
     downloads: int = 4
     download_attempts: int = 6
     poll_error_limit: int = 30
+    submit_retry_limit: int = 12  # clear transient refusals in a row before giving up
     checkpoint_every: float = 5.0
     seed: int | None = None
 
@@ -267,11 +268,10 @@ class Engine:
         """Take one job from wherever it stands to a finished task (or a final failure)."""
         while True:
             rec = self.record(job)
+            task_id = rec.task_id
             if rec.state in ("submitting", "unknown"):
-                task_id = await self._reconcile(lane, job)
-            elif rec.task_id:
-                task_id = rec.task_id
-            else:
+                task_id = await self._find_lost_task(lane, job)
+            if task_id is None:
                 task_id = await self._submit(lane, job)
             if task_id is None:
                 return
@@ -282,7 +282,12 @@ class Engine:
                 continue
 
     async def _submit(self, lane: _Lane, job: Job) -> str | None:
-        """Submit until the provider answers clearly; None when the job cannot go on."""
+        """Submit until the provider answers clearly; None when the job cannot go on.
+
+        An ambiguous answer (the request may have created a task) is journaled as
+        `unknown` and looked up before anything is sent again; after `max_attempts`
+        such submits the job fails rather than keep paying into the dark.
+        """
         adapter = lane.adapter
         retries = 0
         while True:
@@ -293,30 +298,51 @@ class Engine:
                 self._fail(job, err.kind, err.message)
                 return None
             self.emit({"ev": "submitting", "key": job.key, "provider": adapter.name})
+            retries += 1
             try:
                 response = await self.transport.send(request)
                 task_id = adapter.parse_submit(response)
             except TransportError as exc:
                 if exc.sent:
-                    self.emit({"ev": "unknown", "key": job.key, "message": str(exc)})
-                    return await self._reconcile(lane, job)
-                self._refused(job, "transient", str(exc))
+                    found = await self._after_ambiguous(lane, job, str(exc))
+                    if found != "":
+                        return found
+                else:
+                    self._refused(job, "transient", str(exc))
+                    if retries >= self.settings.submit_retry_limit:
+                        self.stop(f"{adapter.name} cannot be reached: {exc}")
+                        return None
+                await self.clock.sleep(self.backoff.delay(retries, self.rng))
+                continue
             except ProviderError as err:
                 if _ambiguous(err):
-                    self.emit({"ev": "unknown", "key": job.key, "message": err.message})
-                    return await self._reconcile(lane, job)
+                    found = await self._after_ambiguous(lane, job, err.message)
+                    if found != "":
+                        return found
+                    await self.clock.sleep(self.backoff.delay(retries, self.rng))
+                    continue
                 self._refused(job, err.kind, err.message)
                 if not self._may_retry(lane, job, err):
                     return None
-                retries += 1
+                if err.kind == "transient" and retries >= self.settings.submit_retry_limit:
+                    self.stop(f"{adapter.name} keeps failing: {err.message}")
+                    return None
                 await self.clock.sleep(self._delay(lane, retries, err))
                 continue
-            else:
-                self._submitted(lane, job, task_id)
-                await lane.gate.grow()
-                return task_id
-            retries += 1
-            await self.clock.sleep(self.backoff.delay(retries, self.rng))
+            self._submitted(lane, job, task_id)
+            await lane.gate.grow()
+            return task_id
+
+    async def _after_ambiguous(self, lane: _Lane, job: Job, message: str) -> str | None:
+        """The task id found for an ambiguous submit; "" to submit again; None if failed."""
+        self.emit({"ev": "unknown", "key": job.key, "message": message})
+        task_id = await self._find_lost_task(lane, job)
+        if task_id is not None:
+            return task_id
+        if self.record(job).attempts >= self.settings.max_attempts:
+            self._fail(job, "provider_error", f"submits keep getting no answer ({message})")
+            return None
+        return ""
 
     def _submitted(self, lane: _Lane, job: Job, task_id: str, **extra: object) -> None:
         cost = self.price_of(lane.adapter.name, job)
@@ -357,26 +383,33 @@ class Engine:
             lane.limiter.pause_until(self.clock.now() + delay)
         return delay
 
-    async def _reconcile(self, lane: _Lane, job: Job) -> str | None:
-        """An ambiguous submit: find the task it may have created, else submit again."""
+    async def _find_lost_task(self, lane: _Lane, job: Job) -> str | None:
+        """Look for the task an ambiguous submit may have created; journal what was decided.
+
+        Where the provider lists recent tasks, a match by request body is adopted and a
+        miss means nothing was created. Elsewhere we cannot know: the job is submitted
+        again and counted as a possible duplicate.
+        """
         adapter = lane.adapter
-        if isinstance(adapter, TaskFinder):
-            body = adapter.submit_request(job.request, _images(job)).json or {}
-            owned = {r.task_id for r in self.state.jobs.values() if r.task_id}
-            for retries in range(1, 6):
-                try:
-                    response = await self.transport.send(adapter.list_request())
-                    task_id = adapter.find_task(response, body, exclude=owned)
-                except (TransportError, ProviderError):
-                    await self.clock.sleep(self.backoff.delay(retries, self.rng))
-                    continue
-                if task_id is not None:
-                    self._submitted(lane, job, task_id, reconciled=True)
-                    return task_id
-                self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": False})
-                return await self._submit(lane, job)
+        if not isinstance(adapter, TaskFinder):
+            self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": True})
+            return None
+        body = adapter.submit_request(job.request, _images(job)).json or {}
+        owned = {r.task_id for r in self.state.jobs.values() if r.task_id}
+        for retries in range(1, 6):
+            try:
+                response = await self.transport.send(adapter.list_request())
+                task_id = adapter.find_task(response, body, exclude=owned)
+            except (TransportError, ProviderError):
+                await self.clock.sleep(self.backoff.delay(retries, self.rng))
+                continue
+            if task_id is not None:
+                self._submitted(lane, job, task_id, reconciled=True)
+                return task_id
+            self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": False})
+            return None
         self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": True})
-        return await self._submit(lane, job)
+        return None
 
     # -- following a task -----------------------------------------------------------------
 
