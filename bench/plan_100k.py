@@ -28,15 +28,20 @@ def write_inputs(folder: Path, n: int) -> tuple[Path, Path]:
     with (folder / "rows.csv").open("w") as csv_file:
         csv_file.write("id,prompt,duration,resolution,mood\n")
         for i in range(n):
-            csv_file.write(f"job-{i},\"Scene {i}: a lighthouse at dusk, {{mood}} [Push in]\","
-                           f"{6 if i % 3 else 10},768P,{moods[i % 4]}\n")
+            csv_file.write(
+                f'job-{i},"Scene {i}: a lighthouse at dusk, {{mood}} [Push in]",'
+                f"{6 if i % 3 else 10},768P,{moods[i % 4]}\n"
+            )
     (folder / "from-csv.yaml").write_text(
-        "version: 1\nprovider: novita\njobs:\n  - from: rows.csv\n")
+        "version: 1\nprovider: novita\njobs:\n  - from: rows.csv\n"
+    )
     with (folder / "inline.yaml").open("w") as yaml_file:
         yaml_file.write("version: 1\nprovider: novita\nvars: {style: film}\njobs:\n")
         for i in range(n):
-            yaml_file.write(f"  - id: job-{i}\n    prompt: \"Scene {i}: a lighthouse, {{style}}\"\n"
-                            f"    duration: {6 if i % 3 else 10}\n    resolution: 768P\n")
+            yaml_file.write(
+                f'  - id: job-{i}\n    prompt: "Scene {i}: a lighthouse, {{style}}"\n'
+                f"    duration: {6 if i % 3 else 10}\n    resolution: 768P\n"
+            )
     return folder / "from-csv.yaml", folder / "inline.yaml"
 
 
@@ -45,12 +50,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for manifest in write_inputs(Path(tmp), n):
             size = manifest.stat().st_size + (Path(tmp) / "rows.csv").stat().st_size * (
-                manifest.name == "from-csv.yaml")
-            out = subprocess.run([sys.executable, "-c", CHILD, str(manifest)],
-                                 capture_output=True, text=True, check=True)
+                manifest.name == "from-csv.yaml"
+            )
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(manifest)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             jobs, seconds, rss = out.stdout.split()
-            print(f"{manifest.name:14} {jobs} jobs ({size / 1e6:.1f} MB input): "
-                  f"validate+plan {seconds} s, peak RSS {rss} MB")
+            print(
+                f"{manifest.name:14} {jobs} jobs ({size / 1e6:.1f} MB input): "
+                f"validate+plan {seconds} s, peak RSS {rss} MB"
+            )
 
 
 if __name__ == "__main__":

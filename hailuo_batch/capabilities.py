@@ -123,6 +123,7 @@ CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
         base_url="https://api.highwayapi.ai",
         key_env_var="HIGHWAY_API_KEY",
         models=frozenset({"hailuo-02"}),
+        resolutions=frozenset({"768P", "1080P"}),
     ),
     "gmi": Capabilities(
         provider="gmi",

@@ -34,6 +34,7 @@ from hailuo_batch.state import Event, JobRecord, Journal, RunState
 from hailuo_batch.transport import Transport, TransportError
 
 VIDEOS = "videos"
+SYNC_EVERY = 0.1  # a power cut loses at most this much of what needed no fsync at once
 EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # what a presigned URL says once stale
 
 
@@ -148,6 +149,11 @@ class Engine:
         self.state.apply(event)
         key = event.get("key")
         self.on_event(event, self.state.jobs.get(key) if isinstance(key, str) else None)
+
+    async def emit_durable(self, event: Event) -> None:
+        """Journal an event that records money or a task id, and wait until it is on disk."""
+        self.emit(event)
+        await self.journal.commit()
 
     def record(self, job: Job) -> JobRecord:
         return self.state.record(job.key)
@@ -297,7 +303,7 @@ class Engine:
             except ProviderError as err:
                 self._fail(job, err.kind, err.message)
                 return None
-            self.emit({"ev": "submitting", "key": job.key, "provider": adapter.name})
+            await self.emit_durable({"ev": "submitting", "key": job.key, "provider": adapter.name})
             retries += 1
             try:
                 response = await self.transport.send(request)
@@ -329,13 +335,13 @@ class Engine:
                     return None
                 await self.clock.sleep(self._delay(lane, retries, err))
                 continue
-            self._submitted(lane, job, task_id)
+            await self._submitted(lane, job, task_id)
             await lane.gate.grow()
             return task_id
 
     async def _after_ambiguous(self, lane: _Lane, job: Job, message: str) -> str | None:
         """The task id found for an ambiguous submit; "" to submit again; None if failed."""
-        self.emit({"ev": "unknown", "key": job.key, "message": message})
+        await self.emit_durable({"ev": "unknown", "key": job.key, "message": message})
         task_id = await self._find_lost_task(lane, job)
         if task_id is not None:
             return task_id
@@ -344,10 +350,10 @@ class Engine:
             return None
         return ""
 
-    def _submitted(self, lane: _Lane, job: Job, task_id: str, **extra: object) -> None:
+    async def _submitted(self, lane: _Lane, job: Job, task_id: str, **extra: object) -> None:
         cost = self.price_of(lane.adapter.name, job)
         lane.rate_limited_in_a_row = 0
-        self.emit(
+        await self.emit_durable(
             {
                 "ev": "submitted",
                 "key": job.key,
@@ -404,7 +410,7 @@ class Engine:
                 await self.clock.sleep(self.backoff.delay(retries, self.rng))
                 continue
             if task_id is not None:
-                self._submitted(lane, job, task_id, reconciled=True)
+                await self._submitted(lane, job, task_id, reconciled=True)
                 return task_id
             self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": False})
             return None
@@ -420,6 +426,7 @@ class Engine:
         delay = first_poll_delay(lane.durations.typical)
         errors = 0
         last_state = self.record(job).state
+        unfinished_at = 0.0  # age at the last poll that saw the task unfinished
         while True:
             await self.clock.sleep(delay)
             try:
@@ -441,13 +448,14 @@ class Engine:
                 last_state = status.state
                 self.emit({"ev": "progress", "key": job.key, "state": status.state})
             if status.state == "succeeded":
-                lane.durations.add(age)
+                lane.durations.add((unfinished_at + age) / 2)
                 self.emit({"ev": "downloading", "key": job.key})
                 self.downloads.put_nowait((job, status))
                 return
             if status.state == "failed":
                 self._task_failed(job, status)
                 return
+            unfinished_at = age
             delay = next_poll_delay(status, age, lane.durations.typical)
 
     async def _status(self, adapter: Provider, task_id: str) -> TaskStatus:
@@ -533,7 +541,7 @@ class Engine:
                 f"downloaded file is not a playable video: {exc}", sent=True
             ) from None
         part.replace(final)
-        self.emit(
+        await self.emit_durable(
             {
                 "ev": "done",
                 "key": job.key,
@@ -547,9 +555,13 @@ class Engine:
         return True
 
     async def _checkpoints(self) -> None:
-        """Write the lockfile every few seconds so a long run can be watched and diffed."""
+        """Make the journal durable often, and write the lockfile every few seconds so a
+        long run can be watched and diffed."""
+        ticks = max(round(self.settings.checkpoint_every / SYNC_EVERY), 1)
         while True:
-            await asyncio.sleep(self.settings.checkpoint_every)
+            for _ in range(ticks):
+                await asyncio.sleep(SYNC_EVERY)
+                await self.journal.commit()
             self.checkpoint()
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hailuo_batch.capabilities import Rate, parse_rate
 from hailuo_batch.clock import ManualClock
 from hailuo_batch.limits import ConcurrencyGate, RateLimiter
-from hailuo_batch.polling import next_poll_delay
+from hailuo_batch.polling import PAD, next_poll_delay
 from hailuo_batch.providers.base import TaskStatus
 from hailuo_batch.retry import MAX_RETRY_AFTER, Backoff, parse_retry_after
 
@@ -97,11 +97,13 @@ def test_backoff_grows_is_capped_and_honours_retry_after() -> None:
 
 def test_poll_lands_at_the_providers_eta() -> None:
     running = TaskStatus("running", "PROCESSING", progress=0.5, eta=2.0)
-    assert next_poll_delay(running, age=2.0, typical=None) == pytest.approx(2.02)
-    halfway = TaskStatus("running", "processing", progress=0.25)
-    assert next_poll_delay(halfway, age=1.0, typical=None) == pytest.approx(3.02)
+    assert next_poll_delay(running, age=2.0, typical=None) == pytest.approx(2.0 + PAD)
+    rounded_eta = TaskStatus("running", "PROCESSING", progress=0.75, eta=1.0)
+    assert next_poll_delay(rounded_eta, age=0.3, typical=None) == pytest.approx(0.1 + PAD)
+    quarter = TaskStatus("running", "processing", progress=0.25)
+    assert next_poll_delay(quarter, age=1.0, typical=None) == pytest.approx(3.0 + PAD)
     blind = TaskStatus("running", "Processing")
-    assert next_poll_delay(blind, age=1.0, typical=5.0) == pytest.approx(4.02)
+    assert next_poll_delay(blind, age=1.0, typical=5.0) == pytest.approx(4.0 + PAD)
 
 
 @pytest.mark.parametrize(
