@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,12 +28,13 @@ from hailuo_batch.limits import ConcurrencyGate, RateLimiter
 from hailuo_batch.plan import Plan
 from hailuo_batch.polling import DurationEstimate, first_poll_delay, next_poll_delay
 from hailuo_batch.providers import Provider, TaskFinder
-from hailuo_batch.providers.base import SubmitImages, TaskStatus
+from hailuo_batch.providers.base import HttpRequest, SubmitImages, TaskStatus
 from hailuo_batch.retry import Backoff
 from hailuo_batch.state import Event, JobRecord, Journal, RunState
 from hailuo_batch.transport import Transport, TransportError
 
 VIDEOS = "videos"
+SUBMIT_DRAIN_SECONDS = 15.0  # how long a stopping run waits for answers to sent submits
 SYNC_EVERY = 0.1  # a power cut loses at most this much of what needed no fsync at once
 EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # what a presigned URL says once stale
 
@@ -139,6 +140,7 @@ class Engine:
         self.jobs_by_key = {job.key: job for job in plan.jobs}
         self.stopped: str | None = None
         self._workers: list[asyncio.Task[None]] = []
+        self._sending: set[asyncio.Task[str]] = set()
 
     # -- events -------------------------------------------------------------------------
 
@@ -183,6 +185,8 @@ class Engine:
             if not self.stopped:
                 raise
         finally:
+            if self._sending:  # let answers to submits already sent arrive and be journaled
+                await asyncio.wait(self._sending, timeout=SUBMIT_DRAIN_SECONDS)
             for task in self._workers:
                 task.cancel()
             await asyncio.gather(*self._workers, return_exceptions=True)
@@ -306,8 +310,8 @@ class Engine:
             await self.emit_durable({"ev": "submitting", "key": job.key, "provider": adapter.name})
             retries += 1
             try:
-                response = await self.transport.send(request)
-                task_id = adapter.parse_submit(response)
+                # shielded: a Ctrl-C must not drop the answer to a submit already sent
+                task_id = await asyncio.shield(self._track(self._send(lane, job, request)))
             except TransportError as exc:
                 if exc.sent:
                     found = await self._after_ambiguous(lane, job, str(exc))
@@ -335,9 +339,20 @@ class Engine:
                     return None
                 await self.clock.sleep(self._delay(lane, retries, err))
                 continue
-            await self._submitted(lane, job, task_id)
             await lane.gate.grow()
             return task_id
+
+    async def _send(self, lane: _Lane, job: Job, request: HttpRequest) -> str:
+        """Send one submit and journal the task id it creates, even if the run is stopping."""
+        task_id = lane.adapter.parse_submit(await self.transport.send(request))
+        await self._submitted(lane, job, task_id)
+        return task_id
+
+    def _track(self, coroutine: Coroutine[Any, Any, str]) -> asyncio.Task[str]:
+        task = asyncio.ensure_future(coroutine)
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+        return task
 
     async def _after_ambiguous(self, lane: _Lane, job: Job, message: str) -> str | None:
         """The task id found for an ambiguous submit; "" to submit again; None if failed."""
