@@ -14,7 +14,7 @@ import fcntl
 import os
 import socket
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -129,6 +129,9 @@ class RunState:
         return round(sum(r.cost_usd for r in self.jobs.values()), 6)
 
 
+_RECORD_FIELDS = tuple(f.name for f in fields(JobRecord))
+
+
 def read_events(path: Path) -> Iterator[Event]:
     """The journal's events; a torn last line (a crash mid-write) is ignored."""
     try:
@@ -167,7 +170,9 @@ def lock_document(
     """The lockfile's content: deterministic (no wall-clock time), sorted by key."""
     jobs = {}
     for key in sorted(state.jobs):
-        record = asdict(state.jobs[key])
+        rec = state.jobs[key]
+        # shallow: orjson serializes the nested dicts as they are (asdict deep-copies, 2 s/10k)
+        record = {name: getattr(rec, name) for name in _RECORD_FIELDS}
         record["in_manifest"] = current_keys is None or key in current_keys
         jobs[key] = record
     return {
