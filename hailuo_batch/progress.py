@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
 from hailuo_batch.state import Event, JobRecord
@@ -49,6 +50,11 @@ class Progress:
         if self._live is not None:
             self._live.update(self._render())
             self._live.stop()
+
+    def seed(self, records: Iterable[JobRecord]) -> None:
+        """Start from where the folder stands, so a resumed run counts earlier work."""
+        for record in records:
+            self.states[record.key] = record.state
 
     def update(self, event: Event, record: JobRecord | None) -> None:
         if record is None:

@@ -136,6 +136,7 @@ async def _execute(
     transport = AiohttpTransport()
     try:
         with Progress(len(plan.jobs), quiet=options.quiet) as progress:
+            progress.seed(state.jobs[k] for k in keys if k in state.jobs)
             engine = Engine(
                 plan,
                 adapters,
