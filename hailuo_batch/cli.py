@@ -199,6 +199,8 @@ def plan_command(manifest: Path, out: Path | None, as_json: bool, limit: int) ->
     help="Tasks in flight per provider (overrides `limits.concurrency`).",
 )
 @click.option("--retry-failed", is_flag=True, help="Try failed jobs again.")
+@click.option("--budget", type=click.FloatRange(min=0), metavar="USD",
+              help="Hard cap on spend in this output folder (overrides `limits.budget_usd`).")
 @click.option("--quiet", is_flag=True, help="No progress; only the final summary line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
 @click.option(
@@ -215,6 +217,7 @@ def run(
     base_urls: tuple[str, ...],
     concurrency: int | None,
     retry_failed: bool,
+    budget: float | None,
     quiet: bool,
     as_json: bool,
     gen_seconds: float,
@@ -241,6 +244,7 @@ def run(
         base_urls=dict(_pair(b, "--base-url") for b in base_urls),
         concurrency=concurrency,
         retry_failed=retry_failed,
+        budget_usd=budget,
         quiet=quiet,
         sim_options={"gen_seconds": gen_seconds} if simulate else {},
     )
@@ -284,8 +288,80 @@ def status(folder: Path, as_json: bool) -> None:
     click.echo(f"{folder}: {report['jobs']} job(s): {states}; spend ${report['spend_usd']:.2f}")
     for failure in report["failures"]:
         click.echo(f"  failed {failure['id']}: {failure['kind']}: {failure['message']}")
+    for flagged in report["warnings"]:
+        for warning in flagged["warnings"]:
+            click.echo(f"  warning {flagged['id']}: {warning}")
     if report["possible_duplicates"]:
         click.echo(f"  {report['possible_duplicates']} possible duplicate submit(s)")
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["html", "jsonl", "csv"]),
+    multiple=True,
+    help="What to write: html (report.html), jsonl (results.jsonl), csv (results.csv). "
+    "Repeatable; default html and jsonl.",
+)
+def report(folder: Path, formats: tuple[str, ...]) -> None:
+    """(Re)write an output folder's gallery and data-set index from its lockfile. Offline.
+
+    report.html is a self-contained page (videos, posters, prompts, failures, search);
+    results.jsonl has one line per finished video with its request, provider, timings,
+    cost, sha256 and probed media facts; results.csv is the same for spreadsheets.
+
+    \b
+    Example:
+      hailuo-batch report out/quickstart
+      hailuo-batch report out/quickstart --format csv
+    """
+    from hailuo_batch.report import DEFAULT_FORMATS, build_report
+
+    for path in build_report(folder, formats or DEFAULT_FORMATS):
+        click.echo(f"wrote {path}", err=True)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def verify(folder: Path, as_json: bool) -> None:
+    """Re-check every finished video against the lockfile; exit 1 on any problem. Offline.
+
+    Each file must be there with its recorded size and sha256, open as a video, and
+    match its request: duration within 0.5 s, the resolution's frame size, frames > 0.
+
+    \b
+    Example:
+      hailuo-batch verify out/quickstart
+    """
+    from hailuo_batch.verify import verify_folder
+
+    result = verify_folder(folder)
+    if as_json:
+        click.echo(
+            orjson_dumps(
+                {
+                    "folder": str(folder),
+                    "checked": result.checked,
+                    "not_done": result.not_done,
+                    "ok": result.ok,
+                    "findings": [
+                        {"id": f.job, "path": f.path, "problem": f.problem}
+                        for f in result.findings
+                    ],
+                }
+            )
+        )
+    else:
+        for finding in result.findings:
+            click.echo(str(finding))
+        line = f"{folder}: {result.checked} video(s) checked, {len(result.findings)} problem(s)"
+        if result.not_done:
+            line += f"; {result.not_done} job(s) not done (see `hailuo-batch status`)"
+        click.echo(line, err=True)
+    raise SystemExit(EXIT_OK if result.ok else EXIT_FAILED)
 
 
 @cli.command()

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hailuo_batch import media
+from hailuo_batch import media, verify
+from hailuo_batch.budget import Budget
+from hailuo_batch.capabilities import provider_violations
 from hailuo_batch.clock import Clock
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.jobs import Job
@@ -29,6 +31,7 @@ from hailuo_batch.plan import Plan
 from hailuo_batch.polling import DurationEstimate, first_poll_delay, next_poll_delay
 from hailuo_batch.providers import Provider, TaskFinder
 from hailuo_batch.providers.base import HttpRequest, SubmitImages, TaskStatus
+from hailuo_batch.report import poster_path
 from hailuo_batch.retry import Backoff
 from hailuo_batch.state import Event, JobRecord, Journal, RunState
 from hailuo_batch.transport import Transport, TransportError
@@ -51,7 +54,8 @@ class RunSettings:
     downloads: int = 4
     download_attempts: int = 6
     poll_error_limit: int = 30
-    submit_retry_limit: int = 12  # clear transient refusals in a row before giving up
+    circuit_threshold: int = 8  # failed submits in a row that take a provider out of service
+    budget_usd: float | None = None
     checkpoint_every: float = 5.0
     seed: int | None = None
 
@@ -95,6 +99,9 @@ class _Lane:
     queue: deque[Job] = field(default_factory=deque)
     durations: DurationEstimate = field(default_factory=DurationEstimate)
     rate_limited_in_a_row: int = 0
+    failures_in_a_row: int = 0  # transient or ambiguous submits: the circuit breaker's count
+    out_of_service: str | None = None  # why no more submits go here in this run
+    workers: int = 0  # slot workers alive
 
 
 class _Resubmit(Exception):
@@ -139,6 +146,11 @@ class Engine:
         self.downloads: asyncio.Queue[tuple[Job, TaskStatus | None] | None] = asyncio.Queue()
         self.jobs_by_key = {job.key: job for job in plan.jobs}
         self.stopped: str | None = None
+        self.budget = Budget(settings.budget_usd, state.spend_usd)
+        self.budget_reached: str | None = None
+        self._running = False
+        self._slots: set[asyncio.Task[None]] = set()
+        self._slots_idle = asyncio.Event()
         self._workers: list[asyncio.Task[None]] = []
         self._sending: set[asyncio.Task[str]] = set()
 
@@ -164,20 +176,16 @@ class Engine:
 
     async def run(self) -> RunSummary:
         self.emit({"ev": "run", "jobs": len(self.plan.jobs)})
+        self.settings.out_dir.joinpath(VIDEOS).mkdir(parents=True, exist_ok=True)
+        fetchers = [asyncio.create_task(self._fetcher()) for _ in range(self.settings.downloads)]
+        self._workers = [*fetchers, asyncio.create_task(self._checkpoints())]
+        self._running = True
+        self._slots_idle.set()
         for job in self.plan.jobs:
             self._register(job)
             self._route(job)
-        self.settings.out_dir.joinpath(VIDEOS).mkdir(parents=True, exist_ok=True)
-        slots = [
-            asyncio.create_task(self._slot(lane))
-            for lane in self.lanes.values()
-            for _ in range(min(lane.gate.ceiling, max(len(lane.queue), 1)))
-        ]
-        fetchers = [asyncio.create_task(self._fetcher()) for _ in range(self.settings.downloads)]
-        checkpoints = asyncio.create_task(self._checkpoints())
-        self._workers = [*slots, *fetchers, checkpoints]
         try:
-            await asyncio.gather(*slots)
+            await self._slots_idle.wait()
             for _ in fetchers:
                 self.downloads.put_nowait(None)
             await asyncio.gather(*fetchers)
@@ -185,20 +193,34 @@ class Engine:
             if not self.stopped:
                 raise
         finally:
+            self._running = False
             if self._sending:  # let answers to submits already sent arrive and be journaled
                 await asyncio.wait(self._sending, timeout=SUBMIT_DRAIN_SECONDS)
-            for task in self._workers:
+            for task in [*self._workers, *self._slots]:
                 task.cancel()
-            await asyncio.gather(*self._workers, return_exceptions=True)
+            await asyncio.gather(*self._workers, *self._slots, return_exceptions=True)
             self.journal.sync()
         return self.summary()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Start a slot worker; `run` waits until none is left."""
+        task = asyncio.ensure_future(coroutine)
+        self._slots.add(task)
+        self._slots_idle.clear()
+
+        def finished(done: asyncio.Task[None]) -> None:
+            self._slots.discard(done)
+            if not self._slots:
+                self._slots_idle.set()
+
+        task.add_done_callback(finished)
 
     def stop(self, reason: str) -> None:
         """Stop submitting and polling now; everything known is already in the journal."""
         if self.stopped is None:
             self.stopped = reason
             self.emit({"ev": "stop", "reason": reason})
-        for task in self._workers:
+        for task in [*self._workers, *self._slots]:
             task.cancel()
 
     def summary(self) -> RunSummary:
@@ -216,7 +238,7 @@ class Engine:
             by_state=by_state,
             spend_usd=self.state.spend_usd,
             failures=failures,
-            stopped=self.stopped,
+            stopped=self.stopped or self.budget_reached,
             possible_duplicates=duplicates,
         )
 
@@ -243,7 +265,8 @@ class Engine:
                 return
             self.emit({"ev": "retry", "key": job.key, "download": True})
         if rec.state == "failed":
-            if not self.settings.retry_failed:
+            kind = (rec.error or {}).get("kind")
+            if not self.settings.retry_failed and kind != "budget":  # budget: a new run, new money
                 return
             self.emit(
                 {
@@ -252,35 +275,85 @@ class Engine:
                     "download": (rec.error or {}).get("kind") == "expired",
                 }
             )
-        lane = self.lanes.get(rec.provider or "") or self._first_lane(job)
         if rec.state == "downloading":
             self.downloads.put_nowait((job, None))
-        elif rec.task_id or rec.state in ("submitting", "unknown"):
-            lane.queue.appendleft(job)  # in flight at the provider: attach first
+            return
+        if rec.task_id or rec.state in ("submitting", "unknown"):
+            self._enqueue(self.lanes[rec.provider or job.providers[0]], job, first=True)
+            return  # in flight at its provider: attach first, never move
+        lane = self._lane_for(job)
+        if lane is None:
+            self._fail(job, "invalid_input", "no provider in the list can make this video")
+        else:
+            self._enqueue(lane, job)
+
+    # -- providers: which lane takes a job, and lanes that go out of service ------------
+
+    def _lane_for(self, job: Job) -> _Lane | None:
+        """The first provider in the job's failover order that is in service and able."""
+        for name in job.providers:
+            lane = self.lanes[name]
+            if lane.out_of_service is None and self._can_take(lane, job):
+                return lane
+        return None
+
+    def _can_take(self, lane: _Lane, job: Job) -> bool:
+        """Sells this video, and under a budget, at a known price."""
+        if provider_violations(lane.adapter.capabilities, job.request):
+            return False
+        return self.budget.limit is None or self.price_of(lane.adapter.name, job) is not None
+
+    def _enqueue(self, lane: _Lane, job: Job, *, first: bool = False) -> None:
+        if first:
+            lane.queue.appendleft(job)
         else:
             lane.queue.append(job)
+        while lane.workers < min(lane.gate.ceiling, len(lane.queue)) and self._running:
+            lane.workers += 1
+            self._spawn(self._slot(lane))
 
-    def _first_lane(self, job: Job) -> _Lane:
-        return self.lanes[job.providers[0]]
+    def _take_out_of_service(self, lane: _Lane, reason: str, job: Job | None) -> None:
+        """No more submits to this provider in this run: its waiting jobs fail over.
+
+        Jobs it already accepted stay with it (they are polled there); a job no other
+        provider can take stops the run, state saved, with the reason.
+        """
+        if lane.out_of_service is None:
+            lane.out_of_service = reason
+            self.emit({"ev": "provider_down", "provider": lane.adapter.name, "reason": reason})
+        waiting = [job] if job is not None else []
+        waiting += lane.queue
+        lane.queue.clear()
+        for item in waiting:
+            target = self._lane_for(item)
+            if target is None:
+                self.stop(reason)
+                return
+            self._enqueue(target, item)
 
     # -- a slot: one task at the provider at a time ---------------------------------------
 
     async def _slot(self, lane: _Lane) -> None:
-        while lane.queue:
-            job = lane.queue.popleft()
-            await lane.gate.acquire()
-            try:
-                await self._carry(lane, job)
-            finally:
-                await lane.gate.release()
+        try:
+            while lane.queue:
+                job = lane.queue.popleft()
+                await lane.gate.acquire()
+                try:
+                    await self._carry(lane, job)
+                finally:
+                    await lane.gate.release()
+        finally:
+            lane.workers -= 1
 
     async def _carry(self, lane: _Lane, job: Job) -> None:
         """Take one job from wherever it stands to a finished task (or a final failure)."""
         while True:
             rec = self.record(job)
             task_id = rec.task_id
-            if rec.state in ("submitting", "unknown"):
-                task_id = await self._find_lost_task(lane, job)
+            if rec.state in ("submitting", "unknown"):  # left so by a killed run
+                price = self.price_of(lane.adapter.name, job) or 0.0
+                self.budget.settle(price)  # that submit may have been paid for
+                task_id = await self._find_lost_task(lane, job, price)
             if task_id is None:
                 task_id = await self._submit(lane, job)
             if task_id is None:
@@ -292,8 +365,10 @@ class Engine:
                 continue
 
     async def _submit(self, lane: _Lane, job: Job) -> str | None:
-        """Submit until the provider answers clearly; None when the job cannot go on.
+        """Submit until the provider answers clearly; None when this lane is done with the
+        job (it failed, moved to another provider, or the run is stopping).
 
+        The price is reserved first, so concurrent submits cannot overshoot the budget.
         An ambiguous answer (the request may have created a task) is journaled as
         `unknown` and looked up before anything is sent again; after `max_attempts`
         such submits the job fails rather than keep paying into the dark.
@@ -301,10 +376,18 @@ class Engine:
         adapter = lane.adapter
         retries = 0
         while True:
+            if lane.out_of_service is not None:
+                self._take_out_of_service(lane, lane.out_of_service, job)
+                return None
+            price = self.price_of(adapter.name, job) or 0.0
+            if not self.budget.reserve(price):
+                self._over_budget(job, price)
+                return None
             await lane.limiter.acquire()
             try:
                 request = adapter.submit_request(job.request, _images(job))
             except ProviderError as err:
+                self.budget.release(price)
                 self._fail(job, err.kind, err.message)
                 return None
             await self.emit_durable({"ev": "submitting", "key": job.key, "provider": adapter.name})
@@ -314,33 +397,56 @@ class Engine:
                 task_id = await asyncio.shield(self._track(self._send(lane, job, request)))
             except TransportError as exc:
                 if exc.sent:
-                    found = await self._after_ambiguous(lane, job, str(exc))
+                    self.budget.settle(price)  # it may have been paid for
+                    found = await self._after_ambiguous(lane, job, str(exc), price)
                     if found != "":
                         return found
                 else:
+                    self.budget.release(price)
                     self._refused(job, "transient", str(exc))
-                    if retries >= self.settings.submit_retry_limit:
-                        self.stop(f"{adapter.name} cannot be reached: {exc}")
-                        return None
+                self._count_failure(lane, job)
                 await self.clock.sleep(self.backoff.delay(retries, self.rng))
                 continue
             except ProviderError as err:
                 if _ambiguous(err):
-                    found = await self._after_ambiguous(lane, job, err.message)
+                    self.budget.settle(price)
+                    found = await self._after_ambiguous(lane, job, err.message, price)
                     if found != "":
                         return found
+                    self._count_failure(lane, job)
                     await self.clock.sleep(self.backoff.delay(retries, self.rng))
                     continue
+                self.budget.release(price)
                 self._refused(job, err.kind, err.message)
                 if not self._may_retry(lane, job, err):
                     return None
-                if err.kind == "transient" and retries >= self.settings.submit_retry_limit:
-                    self.stop(f"{adapter.name} keeps failing: {err.message}")
-                    return None
-                await self.clock.sleep(self._delay(lane, retries, err))
+                if lane.out_of_service is None:
+                    await self.clock.sleep(self._delay(lane, retries, err))
                 continue
+            self.budget.settle(price)
+            lane.failures_in_a_row = 0
             await lane.gate.grow()
             return task_id
+
+    def _over_budget(self, job: Job, price: float) -> None:
+        left = self.budget.left or 0.0
+        self._fail(
+            job,
+            "budget",
+            f"${price:.2f} would exceed the budget (${left:.2f} of ${self.budget.limit:.2f} left)",
+        )
+        if self.budget_reached is None:
+            self.budget_reached = f"budget of ${self.budget.limit:.2f} reached"
+
+    def _count_failure(self, lane: _Lane, job: Job) -> None:
+        """A circuit breaker: after repeated transient failures the provider is taken out
+        of service for this run, and its waiting jobs go to the next provider."""
+        lane.failures_in_a_row += 1
+        if lane.failures_in_a_row >= self.settings.circuit_threshold:
+            name = lane.adapter.name
+            self._take_out_of_service(
+                lane, f"{name} is down ({lane.failures_in_a_row} failed submits in a row)", None
+            )
 
     async def _send(self, lane: _Lane, job: Job, request: HttpRequest) -> str:
         """Send one submit and journal the task id it creates, even if the run is stopping."""
@@ -354,10 +460,12 @@ class Engine:
         task.add_done_callback(self._sending.discard)
         return task
 
-    async def _after_ambiguous(self, lane: _Lane, job: Job, message: str) -> str | None:
+    async def _after_ambiguous(
+        self, lane: _Lane, job: Job, message: str, price: float
+    ) -> str | None:
         """The task id found for an ambiguous submit; "" to submit again; None if failed."""
         await self.emit_durable({"ev": "unknown", "key": job.key, "message": message})
-        task_id = await self._find_lost_task(lane, job)
+        task_id = await self._find_lost_task(lane, job, price)
         if task_id is not None:
             return task_id
         if self.record(job).attempts >= self.settings.max_attempts:
@@ -389,11 +497,14 @@ class Engine:
                 lane.gate.shrink()  # repeated "too many": fewer tasks in flight for a while
             return True
         if err.kind == "transient":
-            return True
+            self._count_failure(lane, job)
+            return True  # the next turn of the submit loop fails over if the lane is out
         if err.kind == "auth":
-            self.stop(f"{err.provider} refused the API key: {err.message}")
+            self._take_out_of_service(
+                lane, f"{err.provider} refused the API key: {err.message}", job
+            )
         elif err.kind == "quota":
-            self.stop(f"{err.provider} is out of balance: {err.message}")
+            self._take_out_of_service(lane, f"{err.provider} is out of balance: {err.message}", job)
         else:
             self._fail(job, err.kind, err.message)
         return False
@@ -404,7 +515,7 @@ class Engine:
             lane.limiter.pause_until(self.clock.now() + delay)
         return delay
 
-    async def _find_lost_task(self, lane: _Lane, job: Job) -> str | None:
+    async def _find_lost_task(self, lane: _Lane, job: Job, price: float = 0.0) -> str | None:
         """Look for the task an ambiguous submit may have created; journal what was decided.
 
         Where the provider lists recent tasks, a match by request body is adopted and a
@@ -413,7 +524,7 @@ class Engine:
         """
         adapter = lane.adapter
         if not isinstance(adapter, TaskFinder):
-            self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": True})
+            self._possible_duplicate(job, price)
             return None
         body = adapter.submit_request(job.request, _images(job)).json or {}
         owned = {r.task_id for r in self.state.jobs.values() if r.task_id}
@@ -429,8 +540,12 @@ class Engine:
                 return task_id
             self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": False})
             return None
-        self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": True})
+        self._possible_duplicate(job, price)
         return None
+
+    def _possible_duplicate(self, job: Job, price: float) -> None:
+        """Submit again without knowing whether the last one was paid: count its price."""
+        self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": True, "cost_usd": price})
 
     # -- following a task -----------------------------------------------------------------
 
@@ -548,8 +663,9 @@ class Engine:
         if got.status != 200 or got.bytes == 0:
             part.unlink(missing_ok=True)
             raise TransportError(f"download answered HTTP {got.status}", sent=True)
+        poster = self.settings.out_dir / poster_path(f"{VIDEOS}/{final.name}")
         try:
-            facts = await asyncio.to_thread(media.probe_video, part)
+            facts = await asyncio.to_thread(media.probe_video, part, poster)
         except media.MediaError as exc:
             part.unlink(missing_ok=True)
             raise TransportError(
@@ -565,6 +681,7 @@ class Engine:
                 "bytes": got.bytes,
                 "mtime_ns": final.stat().st_mtime_ns,
                 "media": facts,
+                "warnings": verify.mismatches(job.request.to_json(), facts),
             }
         )
         return True
@@ -581,8 +698,9 @@ class Engine:
 
 
 def _ambiguous(err: ProviderError) -> bool:
-    """A submit error after which the task may exist: 5xx, a timeout, or a garbled 2xx."""
-    if err.kind != "transient":
+    """A submit error after which the task may exist: a timeout, a 5xx other than 503,
+    or a garbled 2xx. 503 (and 429) say the server did not take the request (RFC 9110)."""
+    if err.kind != "transient" or err.status == 503:
         return False
     return err.status is None or err.status >= 500 or 200 <= err.status < 300 or err.status == 408
 

@@ -4,7 +4,8 @@
     ├── ManifestError(problems)        bad input: exit 2, nothing sent
     ├── ProviderError(kind, provider, status, message, retry_after)
     │                                  a classified answer from a provider (or the wire)
-    └── OutputLockedError(path)        another run holds the output folder: exit 3
+    ├── OutputLockedError(path)        another run holds the output folder: exit 3
+    └── NotAnOutputFolderError(path)   a folder without a lockfile given to report/verify: exit 2
 
 The CLI turns `HailuoBatchError` into an exit code in exactly one place.
 """
@@ -85,3 +86,14 @@ class OutputLockedError(HailuoBatchError):
     def __init__(self, path: str, holder: str) -> None:
         self.path = path
         super().__init__(f"{path} is in use by another run ({holder}); wait for it or stop it")
+
+
+class NotAnOutputFolderError(HailuoBatchError):
+    """A folder given to `report` or `verify` has no lockfile: no run has written to it."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"{path} has no manifest.lock.json: it is not an output folder of hailuo-batch "
+            "(give the folder a manifest's `output:` or `--out` names, after a `run`)"
+        )

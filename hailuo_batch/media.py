@@ -1,4 +1,5 @@
-"""Media on disk: first/last frame images (facts, `data:` URIs) and downloaded videos. Reads files.
+"""Media on disk: first/last frame images (facts, `data:` URIs) and downloaded videos
+(probed facts, poster frames). Reads files; writes poster JPEGs.
 
 Pillow reads only an image's header to learn its format and size, so checking a
 manifest of large images stays fast; bytes are hashed once per file and cached.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
+from hailuo_batch.atomic import atomic_write
 from hailuo_batch.jobs import ImageRef
 
 if TYPE_CHECKING:
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<b64>;base64)?,(?P<data>.*)$", re.S)
 _MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+POSTER_AT = 1.0  # seconds in: past a fade-in, and cheap to decode to
+POSTER_BOX = 640  # pixels: the poster's longer side at most
 
 
 class ImageError(ValueError):
@@ -99,8 +103,19 @@ class MediaError(ValueError):
     """A file that is not a readable video."""
 
 
-def probe_video(path: Path) -> dict[str, object]:
-    """Container, codec, size, frame rate, frame count and duration, read by FFmpeg (PyAV)."""
+def probe_video(path: Path, poster: Path | None = None) -> dict[str, object]:
+    """Container, codec, size, frame rate, frame count and duration, read by FFmpeg (PyAV).
+
+    With `poster`, also saves a poster frame there (see `save_poster`), in the same call,
+    so a download is inspected in one trip to a worker thread.
+    """
+    facts = _probe(path)
+    if poster is not None:
+        save_poster(path, poster)
+    return facts
+
+
+def _probe(path: Path) -> dict[str, object]:
     import av  # FFmpeg is heavy to load: only commands that handle videos pay for it
 
     try:
@@ -125,6 +140,38 @@ def probe_video(path: Path) -> dict[str, object]:
             }
     except (av.error.FFmpegError, IndexError, OSError) as exc:
         raise MediaError(f"{path.name}: {exc}") from None
+
+
+def save_poster(video: Path, poster: Path) -> bool:
+    """Write a JPEG of the frame at about `POSTER_AT` seconds (or the last before it).
+
+    Returns False, writing nothing, when no frame decodes: the gallery then shows the
+    video without a poster, and the missing frames are flagged by `verify` instead.
+    """
+    picture = _frame_near(video, POSTER_AT)
+    if picture is None:
+        return False
+    picture.thumbnail((POSTER_BOX, POSTER_BOX))
+    buffer = io.BytesIO()
+    picture.convert("RGB").save(buffer, "JPEG", quality=82)
+    poster.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(poster, buffer.getvalue())
+    return True
+
+
+def _frame_near(video: Path, seconds: float) -> Image.Image | None:
+    import av
+
+    picked = None
+    try:
+        with av.open(str(video)) as container:
+            for frame in container.decode(container.streams.video[0]):
+                picked = frame
+                if frame.time is not None and frame.time >= seconds:
+                    break
+    except (av.error.FFmpegError, IndexError, OSError):
+        pass  # frames decoded before a damaged part still make a poster
+    return picked.to_image() if picked is not None else None
 
 
 def file_matches(folder: Path, record: JobRecord) -> bool:

@@ -21,7 +21,16 @@ from hailuo_batch.plan import Plan
 from hailuo_batch.prepare import job_price, load_plan
 from hailuo_batch.progress import Progress
 from hailuo_batch.providers import Provider, make_provider
-from hailuo_batch.state import FolderLock, Journal, load_state, lock_document, write_lock
+from hailuo_batch.report import LiveReport
+from hailuo_batch.state import (
+    Event,
+    FolderLock,
+    JobRecord,
+    Journal,
+    load_state,
+    lock_document,
+    write_lock,
+)
 from hailuo_batch.transport import AiohttpTransport
 
 SIMULATED_KEY = "simulated-key"
@@ -38,6 +47,7 @@ class RunOptions:
     concurrency: int | None = None
     retry_failed: bool = False
     quiet: bool = False
+    budget_usd: float | None = None  # overrides `limits.budget_usd`
 
 
 async def run_manifest(path: Path, options: RunOptions, environ: Mapping[str, str]) -> RunSummary:
@@ -67,13 +77,18 @@ async def run_manifest(path: Path, options: RunOptions, environ: Mapping[str, st
                 )
             ]
         )
+    budget = options.budget_usd
+    if budget is None:
+        budget = plan.manifest.limits.get("budget_usd")
+    if budget is not None:
+        _check_prices_known(plan, path)
     with FolderLock(out):
         async with _origins(plan, options) as origins:
             adapters = {
                 name: make_provider(name, _key(name, options, environ), origins.get(name))
                 for name in plan.manifest.providers
             }
-            return await _execute(plan, out, adapters, options)
+            return await _execute(plan, out, adapters, options, budget)
 
 
 @contextlib.asynccontextmanager
@@ -95,7 +110,31 @@ def _key(provider: str, options: RunOptions, environ: Mapping[str, str]) -> str:
     return environ[CAPABILITIES_BY_PROVIDER[provider].key_env_var]
 
 
-def _settings(plan: Plan, out: Path, options: RunOptions) -> RunSettings:
+def _check_prices_known(plan: Plan, path: Path) -> None:
+    """A budget can only be kept where prices are known: say which are missing, before."""
+    missing = sorted(
+        {
+            f"{job.providers[0]}: {job.request.duration}s-{job.request.resolution}"
+            for job in plan.jobs
+            if job_price(plan, job.providers[0], job.request) is None
+        }
+    )
+    if missing:
+        raise ManifestError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    "a budget is set but no price is known for "
+                    + ", ".join(missing)
+                    + "; add them under `prices:` (USD per video), "
+                    "e.g. prices: {novita: {6s-768P: 0.28}}",
+                )
+            ]
+        )
+
+
+def _settings(plan: Plan, out: Path, options: RunOptions, budget: float | None) -> RunSettings:
     limits = plan.manifest.limits
     concurrency: dict[str, int] = {}
     rates: dict[str, Rate] = {}
@@ -112,23 +151,31 @@ def _settings(plan: Plan, out: Path, options: RunOptions) -> RunSettings:
         submit_rate=rates,
         max_attempts=limits.get("max_attempts", 3),
         retry_failed=options.retry_failed,
+        budget_usd=budget,
     )
 
 
 async def _execute(
-    plan: Plan, out: Path, adapters: Mapping[str, Provider], options: RunOptions
+    plan: Plan,
+    out: Path,
+    adapters: Mapping[str, Provider],
+    options: RunOptions,
+    budget: float | None,
 ) -> RunSummary:
     state = load_state(out)
-    journal = Journal(out)
     manifest_info = {
         "path": str(plan.manifest.path),
         "sha256": plan.manifest.sha256,
         "name": plan.manifest.name,
     }
     keys = frozenset(job.key for job in plan.jobs)
+    outputs = LiveReport(out, lock_document(state, keys, manifest_info))
+    journal = Journal(out)
 
     def checkpoint() -> None:
-        write_lock(out, lock_document(state, keys, manifest_info))
+        document = lock_document(state, keys, manifest_info)
+        write_lock(out, document)
+        outputs.checkpoint(document)
 
     def price_of(provider: str, job: Job) -> float | None:
         return job_price(plan, provider, job.request)
@@ -137,6 +184,11 @@ async def _execute(
     try:
         with Progress(len(plan.jobs), quiet=options.quiet) as progress:
             progress.seed(state.jobs[k] for k in keys if k in state.jobs)
+
+            def on_event(event: Event, record: JobRecord | None) -> None:
+                progress.update(event, record)
+                outputs.on_event(event, record)
+
             engine = Engine(
                 plan,
                 adapters,
@@ -144,10 +196,10 @@ async def _execute(
                 MonotonicClock(),
                 journal,
                 state,
-                _settings(plan, out, options),
+                _settings(plan, out, options, budget),
                 price_of,
                 checkpoint,
-                on_event=progress.update,
+                on_event=on_event,
             )
             with _interrupts(engine):
                 return await engine.run()
@@ -155,6 +207,7 @@ async def _execute(
         await transport.close()
         journal.close()
         checkpoint()
+        outputs.finish()
 
 
 @contextlib.contextmanager

@@ -57,6 +57,12 @@ class JobRecord:
     error: dict[str, str] | None = None
     possible_duplicates: int = 0
     providers_tried: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # how the delivered video differs
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as the lockfile stores it (shallow: nested values are shared)."""
+        # not dataclasses.asdict: it deep-copies, 2 s per 10k records
+        return {name: getattr(self, name) for name in _RECORD_FIELDS}
 
 
 @dataclass(slots=True)
@@ -103,7 +109,9 @@ class RunState:
             rec.error = {"kind": "unknown", "message": event["message"]}
         elif kind == "resubmit":  # after a failed task or an unresolved unknown submit
             rec.state, rec.task_id = "pending", None
-            rec.possible_duplicates += int(event.get("possible_duplicate", False))
+            if event.get("possible_duplicate"):  # the lost submit may have been paid for
+                rec.possible_duplicates += 1
+                rec.cost_usd = round(rec.cost_usd + float(event.get("cost_usd") or 0.0), 6)
         elif kind == "progress":
             rec.state = event["state"]
             if event["state"] == "running":
@@ -115,6 +123,7 @@ class RunState:
             rec.state, rec.error = "done", None
             rec.path, rec.sha256, rec.bytes = event["path"], event["sha256"], event["bytes"]
             rec.mtime_ns, rec.media = event.get("mtime_ns"), event.get("media")
+            rec.warnings = list(event.get("warnings") or [])
             rec.timings["downloaded"] = t
         elif kind == "failed":
             rec.state = "failed"
@@ -170,9 +179,7 @@ def lock_document(
     """The lockfile's content: deterministic (no wall-clock time), sorted by key."""
     jobs = {}
     for key in sorted(state.jobs):
-        rec = state.jobs[key]
-        # shallow: orjson serializes the nested dicts as they are (asdict deep-copies, 2 s/10k)
-        record = {name: getattr(rec, name) for name in _RECORD_FIELDS}
+        record = state.jobs[key].to_json()
         record["in_manifest"] = current_keys is None or key in current_keys
         jobs[key] = record
     return {
@@ -319,7 +326,8 @@ class FolderLock:
 
 
 def folder_status(folder: Path) -> dict[str, Any]:
-    """Counts per state, failures with reasons, spend: what `status` shows, from disk only."""
+    """Counts per state, failures with reasons, delivery warnings, spend: what `status`
+    shows, from disk only."""
     state = load_state(folder)
     lock = read_lock(folder) or {}
     current = {k for k, v in lock.get("jobs", {}).items() if v.get("in_manifest", True)}
@@ -341,6 +349,7 @@ def folder_status(folder: Path) -> dict[str, Any]:
             for r in records
             if r.state == "failed"
         ],
+        "warnings": [{"id": r.id, "warnings": r.warnings} for r in records if r.warnings],
         "possible_duplicates": sum(r.possible_duplicates for r in records),
         "left_manifest": len(state.jobs) - len(records),
     }
