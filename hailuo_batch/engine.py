@@ -20,26 +20,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hailuo_batch import media, verify
+from hailuo_batch import media
 from hailuo_batch.budget import Budget
 from hailuo_batch.capabilities import provider_violations
 from hailuo_batch.clock import Clock
 from hailuo_batch.errors import ProviderError
+from hailuo_batch.fetching import Fetcher
 from hailuo_batch.jobs import Job
 from hailuo_batch.limits import ConcurrencyGate, RateLimiter
 from hailuo_batch.plan import Plan
 from hailuo_batch.polling import DurationEstimate, first_poll_delay, next_poll_delay
 from hailuo_batch.providers import Provider, TaskFinder
 from hailuo_batch.providers.base import HttpRequest, SubmitImages, TaskStatus
-from hailuo_batch.report import poster_path
 from hailuo_batch.retry import Backoff
 from hailuo_batch.state import Event, JobRecord, Journal, RunState
 from hailuo_batch.transport import Transport, TransportError
 
-VIDEOS = "videos"
 SUBMIT_DRAIN_SECONDS = 15.0  # how long a stopping run waits for answers to sent submits
 SYNC_EVERY = 0.1  # a power cut loses at most this much of what needed no fsync at once
-EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # what a presigned URL says once stale
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +141,15 @@ class Engine:
             )
             for name, adapter in adapters.items()
         }
-        self.downloads: asyncio.Queue[tuple[Job, TaskStatus | None] | None] = asyncio.Queue()
+        self.fetcher = Fetcher(
+            self,
+            transport,
+            clock,
+            settings.out_dir,
+            settings.download_attempts,
+            self.rng,
+            self.backoff,
+        )
         self.jobs_by_key = {job.key: job for job in plan.jobs}
         self.stopped: str | None = None
         self.budget = Budget(settings.budget_usd, state.spend_usd)
@@ -176,9 +182,8 @@ class Engine:
 
     async def run(self) -> RunSummary:
         self.emit({"ev": "run", "jobs": len(self.plan.jobs)})
-        self.settings.out_dir.joinpath(VIDEOS).mkdir(parents=True, exist_ok=True)
-        fetchers = [asyncio.create_task(self._fetcher()) for _ in range(self.settings.downloads)]
-        self._workers = [*fetchers, asyncio.create_task(self._checkpoints())]
+        self.fetcher.start(self.settings.downloads)
+        self._workers = [*self.fetcher.tasks, asyncio.create_task(self._checkpoints())]
         self._running = True
         self._slots_idle.set()
         for job in self.plan.jobs:
@@ -186,9 +191,7 @@ class Engine:
             self._route(job)
         try:
             await self._slots_idle.wait()
-            for _ in fetchers:
-                self.downloads.put_nowait(None)
-            await asyncio.gather(*fetchers)
+            await self.fetcher.finish()
         except asyncio.CancelledError:
             if not self.stopped:
                 raise
@@ -276,14 +279,14 @@ class Engine:
                 }
             )
         if rec.state == "downloading":
-            self.downloads.put_nowait((job, None))
+            self.fetcher.put(job, None)
             return
         if rec.task_id or rec.state in ("submitting", "unknown"):
             self._enqueue(self.lanes[rec.provider or job.providers[0]], job, first=True)
             return  # in flight at its provider: attach first, never move
         lane = self._lane_for(job)
         if lane is None:
-            self._fail(job, "invalid_input", "no provider in the list can make this video")
+            self.fail(job, "invalid_input", "no provider in the list can make this video")
         else:
             self._enqueue(lane, job)
 
@@ -388,7 +391,7 @@ class Engine:
                 request = adapter.submit_request(job.request, _images(job))
             except ProviderError as err:
                 self.budget.release(price)
-                self._fail(job, err.kind, err.message)
+                self.fail(job, err.kind, err.message)
                 return None
             await self.emit_durable({"ev": "submitting", "key": job.key, "provider": adapter.name})
             retries += 1
@@ -430,7 +433,7 @@ class Engine:
 
     def _over_budget(self, job: Job, price: float) -> None:
         left = self.budget.left or 0.0
-        self._fail(
+        self.fail(
             job,
             "budget",
             f"${price:.2f} would exceed the budget (${left:.2f} of ${self.budget.limit:.2f} left)",
@@ -469,7 +472,7 @@ class Engine:
         if task_id is not None:
             return task_id
         if self.record(job).attempts >= self.settings.max_attempts:
-            self._fail(job, "provider_error", f"submits keep getting no answer ({message})")
+            self.fail(job, "provider_error", f"submits keep getting no answer ({message})")
             return None
         return ""
 
@@ -506,7 +509,7 @@ class Engine:
         elif err.kind == "quota":
             self._take_out_of_service(lane, f"{err.provider} is out of balance: {err.message}", job)
         else:
-            self._fail(job, err.kind, err.message)
+            self.fail(job, err.kind, err.message)
         return False
 
     def _delay(self, lane: _Lane, retries: int, err: ProviderError) -> float:
@@ -567,7 +570,7 @@ class Engine:
                     self.stop(f"{exc.provider} refused the API key: {exc.message}")
                     return
                 if errors >= self.settings.poll_error_limit:
-                    self._fail(job, "provider_error", f"task {task_id} cannot be polled: {exc}")
+                    self.fail(job, "provider_error", f"task {task_id} cannot be polled: {exc}")
                     return
                 retry_after = exc.retry_after if isinstance(exc, ProviderError) else None
                 delay = self.backoff.delay(errors, self.rng, retry_after)
@@ -580,7 +583,7 @@ class Engine:
             if status.state == "succeeded":
                 lane.durations.add((unfinished_at + age) / 2)
                 self.emit({"ev": "downloading", "key": job.key})
-                self.downloads.put_nowait((job, status))
+                self.fetcher.put(job, status)
                 return
             if status.state == "failed":
                 self._task_failed(job, status)
@@ -606,85 +609,21 @@ class Engine:
         final = kind in ("invalid_input", "content_policy")
         if final or rec.attempts >= self.settings.max_attempts:
             note = "" if final else f" (after {rec.attempts} attempts)"
-            self._fail(job, kind, f"{status.message or 'task failed'}{note}")
+            self.fail(job, kind, f"{status.message or 'task failed'}{note}")
             return
         self.emit({"ev": "resubmit", "key": job.key, "reason": status.message})
         raise _Resubmit
 
-    def _fail(self, job: Job, kind: str, message: str) -> None:
+    def fail(self, job: Job, kind: str, message: str) -> None:
         self.emit({"ev": "failed", "key": job.key, "kind": kind, "message": message})
 
-    # -- downloads ------------------------------------------------------------------------
-
-    async def _fetcher(self) -> None:
-        while (item := await self.downloads.get()) is not None:
-            await self._download(*item)
-
-    async def _download(self, job: Job, status: TaskStatus | None) -> None:
-        """Fetch the video; a stale URL is refreshed through the provider, never regenerated."""
+    async def fresh_status(self, job: Job) -> TaskStatus:
+        """Ask the job's provider about its task again, for a fresh video URL."""
         rec = self.record(job)
         lane = self.lanes.get(rec.provider or "")
-        problem = "no provider to ask for the video"
-        for attempt in range(1, self.settings.download_attempts + 1):
-            if lane is None or rec.task_id is None:
-                break
-            if status is None or status.video_url is None or self._expired(status):
-                try:
-                    status = await self._status(lane.adapter, rec.task_id)
-                except (TransportError, ProviderError) as exc:
-                    problem = f"cannot refresh the video URL: {exc}"
-                    await self.clock.sleep(self.backoff.delay(attempt, self.rng))
-                    continue
-                if status.state != "succeeded" or not status.video_url:
-                    problem = f"the provider no longer offers the video ({status.raw_status})"
-                    status = None
-                    await self.clock.sleep(self.backoff.delay(attempt, self.rng))
-                    continue
-            try:
-                if await self._save(job, status.video_url or ""):
-                    return
-                problem = "the video URL has expired"
-                status = None  # refresh
-            except TransportError as exc:
-                problem = str(exc)
-                await self.clock.sleep(self.backoff.delay(attempt, self.rng))
-        self._fail(job, "expired", f"paid output could not be fetched: {problem}")
-
-    def _expired(self, status: TaskStatus) -> bool:
-        return status.url_expires_at is not None and status.url_expires_at <= self.clock.time()
-
-    async def _save(self, job: Job, url: str) -> bool:
-        """Stream to `videos/<id>.mp4.part`, check it, rename; False if the URL is stale."""
-        final = self.settings.out_dir / VIDEOS / f"{job.id}.mp4"
-        part = final.with_name(final.name + ".part")
-        got = await self.transport.download(url, part)
-        if got.status in EXPIRED_STATUSES:
-            return False
-        if got.status != 200 or got.bytes == 0:
-            part.unlink(missing_ok=True)
-            raise TransportError(f"download answered HTTP {got.status}", sent=True)
-        poster = self.settings.out_dir / poster_path(f"{VIDEOS}/{final.name}")
-        try:
-            facts = await asyncio.to_thread(media.probe_video, part, poster)
-        except media.MediaError as exc:
-            part.unlink(missing_ok=True)
-            raise TransportError(
-                f"downloaded file is not a playable video: {exc}", sent=True
-            ) from None
-        part.replace(final)
-        await self.emit_durable(
-            {
-                "ev": "done",
-                "key": job.key,
-                "path": f"{VIDEOS}/{final.name}",
-                "sha256": got.sha256,
-                "bytes": got.bytes,
-                "mtime_ns": final.stat().st_mtime_ns,
-                "media": facts,
-                "warnings": verify.mismatches(job.request.to_json(), facts),
-            }
-        )
-        return True
+        if lane is None or rec.task_id is None:
+            raise LookupError(f"no provider knows a task for job {job.id}")
+        return await self._status(lane.adapter, rec.task_id)
 
     async def _checkpoints(self) -> None:
         """Make the journal durable often, and write the lockfile every few seconds so a

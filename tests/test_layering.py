@@ -32,7 +32,7 @@ LEVEL = {
     "verify": 3,
     "progress": 3,
     "prepare": 3,
-    "engine": 4,
+    "engine": 4, "fetching": 4,
     "runner": 4,
     "cli": 5,
     "__main__": 5,
