@@ -14,7 +14,7 @@ import gc
 import hashlib
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 import yaml
-from jsonschema import Draft202012Validator, ValidationError
-from jsonschema.exceptions import best_match
 
 from hailuo_batch import schemas
 from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER, PROVIDER_NAMES
 from hailuo_batch.errors import ManifestError, Problem
 
 if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
+
     _BaseLoader = yaml.SafeLoader
 else:  # libyaml parses ~4x faster; the pure-Python loader is the same grammar
     _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -240,8 +240,8 @@ def load_manifest(path: Path) -> Manifest:
                 )
             ]
         )
-    top, entry, _ = _validators()
-    problems = [_problem(error, data, file, None) for error in top.iter_errors(data)]
+    top, entry, _ = _checks()
+    problems = job_schema_problems(top, data, file, None)
     if problems:
         raise ManifestError(problems)
     jobs: list[LineDict] = []
@@ -268,25 +268,50 @@ def load_manifest(path: Path) -> Manifest:
     )
 
 
+class SchemaCheck:
+    """One schema, checked two ways: a compiled yes/no (fastjsonschema, ~10x faster than
+    jsonschema and cheap to import) for every instance, and jsonschema, the reference,
+    imported only to explain an instance the fast check rejects."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        import fastjsonschema
+
+        self.schema = schema
+        self._fast = fastjsonschema.compile(
+            {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
+        )
+        self._rejected = fastjsonschema.JsonSchemaException
+        self._reference: Draft202012Validator | None = None
+
+    def is_valid(self, instance: Any) -> bool:
+        try:
+            self._fast(instance)
+        except self._rejected:
+            return False
+        return True
+
+    def errors(self, instance: Any) -> Iterator[ValidationError]:
+        if self._reference is None:
+            from jsonschema import Draft202012Validator
+
+            self._reference = Draft202012Validator(self.schema)
+        return self._reference.iter_errors(instance)
+
+
 @cache
-def _validators() -> tuple[Draft202012Validator, Draft202012Validator, Draft202012Validator]:
+def _checks() -> tuple[SchemaCheck, SchemaCheck, SchemaCheck]:
     """Top level (jobs unchecked), one job entry, and one expanded job (after matrix/from).
 
-    The job schemas have their `$ref`s inlined: reference lookup was 60 % of validating
-    100k jobs.
+    `$ref`s are inlined: reference lookup was 60 % of validating 100k jobs.
     """
     schema = schemas.load("manifest.schema.json")
-    top = copy.deepcopy(schema)
+    top = _inline_refs({k: v for k, v in schema.items() if k != "$defs"}, schema)
     top["properties"]["jobs"]["items"] = {"type": "object"}
     entry = _inline_refs(schema["$defs"]["job"], schema)
     expanded = copy.deepcopy(entry)
     for key in ("matrix", "from"):
         del expanded["properties"][key]
-    return (
-        Draft202012Validator(top),
-        Draft202012Validator(entry),
-        Draft202012Validator(expanded),
-    )
+    return SchemaCheck(top), SchemaCheck(entry), SchemaCheck(expanded)
 
 
 def _inline_refs(node: Any, root: Mapping[str, Any]) -> Any:
@@ -298,52 +323,24 @@ def _inline_refs(node: Any, root: Mapping[str, Any]) -> Any:
                 target = target[part]
             rest = {k: v for k, v in node.items() if k != "$ref"}
             return _inline_refs({**target, **rest}, root)
-        return {k: _inline_refs(v, root) for k, v in node.items()}
+        return {k: _inline_refs(v, root) for k, v in node.items() if k != "$schema"}
     if isinstance(node, list):
         return [_inline_refs(v, root) for v in node]
     return node
 
 
 def job_schema_problems(
-    validator: Draft202012Validator, job: Any, file: str, label: str, line: int | None = None
+    check: SchemaCheck, job: Any, file: str, label: str | None, line: int | None = None
 ) -> list[Problem]:
-    """Schema problems of one job entry.
-
-    Most jobs are valid, so a compiled check (fastjsonschema, ~10x faster) answers
-    first; jsonschema, the reference, explains the ones it rejects.
-    """
-    if _compiled(validator)(job):
+    """Schema problems of one job entry (most are valid: the fast check answers those)."""
+    if check.is_valid(job):
         return []
-    return [_problem(e, job, file, label, line) for e in validator.iter_errors(job)]
+    return [_problem(e, job, file, label, line) for e in check.errors(job)]
 
 
-_COMPILED: dict[int, Callable[[Any], bool]] = {}
-
-
-def _compiled(validator: Draft202012Validator) -> Callable[[Any], bool]:
-    found = _COMPILED.get(id(validator))
-    if found is None:
-        import fastjsonschema
-
-        schema: dict[str, Any] = dict(validator.schema)  # type: ignore[arg-type]
-        check = fastjsonschema.compile(
-            {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
-        )
-
-        def found(instance: Any) -> bool:
-            try:
-                check(instance)
-            except fastjsonschema.JsonSchemaException:
-                return False
-            return True
-
-        _COMPILED[id(validator)] = found
-    return found
-
-
-def expanded_job_validator() -> Draft202012Validator:
+def expanded_job_check() -> SchemaCheck:
     """Checks one job after matrix or file expansion (no `matrix:`/`from:` left)."""
-    return _validators()[2]
+    return _checks()[2]
 
 
 def _job_label(job: Any, index: int) -> str:
@@ -357,6 +354,8 @@ def _problem(
 ) -> Problem:
     if error.validator in ("oneOf", "anyOf") and error.context:
         # the deepest failure says most: 'fal' in [novita, fal], not "the list is wrong"
+        from jsonschema.exceptions import best_match
+
         deepest = max(len(e.absolute_path) for e in error.context)
         error = best_match(e for e in error.context if len(e.absolute_path) == deepest)
     path = list(error.absolute_path)

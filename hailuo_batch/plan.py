@@ -16,7 +16,7 @@ from typing import Any
 from hailuo_batch.capabilities import MODEL_RULES
 from hailuo_batch.errors import Problem
 from hailuo_batch.jobs import ImageRef, Job, Model, Source, VideoRequest, job_key
-from hailuo_batch.manifest import Manifest, expanded_job_validator, job_schema_problems
+from hailuo_batch.manifest import Manifest, expanded_job_check, job_schema_problems
 
 JOB_FIELDS = (
     "id",
@@ -74,7 +74,7 @@ def build_plan(manifest: Manifest, read_rows: RowReader, read_image: ImageReader
     """Expand every job entry; problems (with file and line) are collected, not raised."""
     builder = _Builder(manifest, read_image)
     file = str(manifest.path)
-    validator = expanded_job_validator()
+    validator = expanded_job_check()
     for index, entry in enumerate(manifest.jobs):
         line = entry.line
         label = str(entry["id"]) if "id" in entry else f"#{index + 1}"

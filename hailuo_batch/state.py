@@ -9,7 +9,6 @@ and at the end: deterministic, sorted, diff-friendly. Times are epoch seconds.
 
 from __future__ import annotations
 
-import asyncio
 import fcntl
 import os
 import socket
@@ -17,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
@@ -25,6 +24,9 @@ from hailuo_batch import __version__
 from hailuo_batch.atomic import atomic_write
 from hailuo_batch.errors import OutputLockedError
 from hailuo_batch.jobs import JobState
+
+if TYPE_CHECKING:
+    import asyncio
 
 JOURNAL = "journal.jsonl"
 LOCKFILE = "manifest.lock.json"
@@ -250,6 +252,8 @@ class Journal:
 
     async def commit(self) -> None:
         """Return once every event appended so far is on disk."""
+        import asyncio  # here, not at the top: `validate` and `plan` read state without it
+
         target = self._written
         while self._synced < target:
             if self._syncing is None:
@@ -257,6 +261,8 @@ class Journal:
             await asyncio.shield(self._syncing)
 
     async def _fsync(self) -> None:
+        import asyncio
+
         upto = self._written
         try:
             await asyncio.to_thread(os.fsync, self._file.fileno())
