@@ -199,8 +199,12 @@ def plan_command(manifest: Path, out: Path | None, as_json: bool, limit: int) ->
     help="Tasks in flight per provider (overrides `limits.concurrency`).",
 )
 @click.option("--retry-failed", is_flag=True, help="Try failed jobs again.")
-@click.option("--budget", type=click.FloatRange(min=0), metavar="USD",
-              help="Hard cap on spend in this output folder (overrides `limits.budget_usd`).")
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=0),
+    metavar="USD",
+    help="Hard cap on spend in this output folder (overrides `limits.budget_usd`).",
+)
 @click.option("--quiet", is_flag=True, help="No progress; only the final summary line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the final summary as JSON.")
 @click.option(
@@ -348,8 +352,7 @@ def verify(folder: Path, as_json: bool) -> None:
                     "not_done": result.not_done,
                     "ok": result.ok,
                     "findings": [
-                        {"id": f.job, "path": f.path, "problem": f.problem}
-                        for f in result.findings
+                        {"id": f.job, "path": f.path, "problem": f.problem} for f in result.findings
                     ],
                 }
             )
@@ -410,6 +413,13 @@ def verify(folder: Path, as_json: bool) -> None:
     help="Seconds a result URL works before answering 403.",
 )
 @click.option("--seed", type=int, default=None, help="Make faults and timings repeatable.")
+@click.option(
+    "--state-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Keep every accepted task in this file (JSON lines), so a restarted simulator "
+    "still knows them.",
+)
 def sim(
     host: str,
     port: int,
@@ -421,11 +431,13 @@ def sim(
     task_failure_rate: float,
     url_ttl: float,
     seed: int | None,
+    state_file: Path | None,
 ) -> None:
     """Serve the provider simulator: every provider's real protocol, locally, until Ctrl-C.
 
     Each provider is mounted under its name, e.g. http://127.0.0.1:8765/novita.
-    Results are real MP4s; `GET /_sim/stats` shows what it received.
+    Results are real MP4s; `GET /_sim/stats` shows what it received. With --state-file,
+    a restarted simulator still answers for the tasks it accepted before.
 
     \b
     Example:
@@ -442,6 +454,7 @@ def sim(
         "url_ttl": url_ttl,
         "seed": seed,
         "outages": dict(_pair(o, "--outage") for o in outage),
+        "state_file": str(state_file) if state_file else None,
     }
     if faults:
         options["faults"] = tuple(f.strip() for f in faults.split(","))

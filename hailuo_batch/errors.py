@@ -5,7 +5,8 @@
     ├── ProviderError(kind, provider, status, message, retry_after)
     │                                  a classified answer from a provider (or the wire)
     ├── OutputLockedError(path)        another run holds the output folder: exit 3
-    └── NotAnOutputFolderError(path)   a folder without a lockfile given to report/verify: exit 2
+    ├── NotAnOutputFolderError(path)   a folder without a lockfile given to report/verify: exit 2
+    └── simulator.persistence.TaskFileError   a simulator task file we cannot read: exit 2
 
 The CLI turns `HailuoBatchError` into an exit code in exactly one place.
 """

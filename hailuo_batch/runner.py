@@ -83,7 +83,7 @@ async def run_manifest(path: Path, options: RunOptions, environ: Mapping[str, st
     if budget is not None:
         _check_prices_known(plan, path)
     with FolderLock(out):
-        async with _origins(plan, options) as origins:
+        async with _origins(plan, options, out) as origins:
             adapters = {
                 name: make_provider(name, _key(name, options, environ), origins.get(name))
                 for name in plan.manifest.providers
@@ -92,14 +92,19 @@ async def run_manifest(path: Path, options: RunOptions, environ: Mapping[str, st
 
 
 @contextlib.asynccontextmanager
-async def _origins(plan: Plan, options: RunOptions) -> AsyncIterator[Mapping[str, str]]:
-    """Each provider's origin: the simulator's mount point with --simulate, else --base-url."""
+async def _origins(plan: Plan, options: RunOptions, out: Path) -> AsyncIterator[Mapping[str, str]]:
+    """Each provider's origin: the simulator's mount point with --simulate, else --base-url.
+
+    The simulator keeps its tasks in `<out>/.simulator/tasks.jsonl` (making the folder), so
+    a resumed run finds them again, as it would at a real provider.
+    """
     if not options.simulate:
         yield options.base_urls
         return
     from hailuo_batch.simulator import SimConfig, running_in_process
 
-    config = SimConfig(**options.sim_options)  # type: ignore[arg-type]
+    settings = {"state_file": str(out / ".simulator" / "tasks.jsonl"), **options.sim_options}
+    config = SimConfig(**settings)  # type: ignore[arg-type]
     async with running_in_process(config) as base:
         yield {name: f"{base}/{name}" for name in plan.manifest.providers}
 

@@ -1,14 +1,16 @@
 """`make_app`: one aiohttp application serving every simulated provider under its name.
 
-Builds the app (no I/O until it is run). Mount points: `/novita`, `/highway`, `/gmi`,
-`/aimlapi`, `/minimax`, each followed by the provider's real paths; `GET /_sim/stats`
-answers the ledger as JSON.
+Builds the app; no I/O until it is run, except opening `SimConfig.state_file` when one is
+set (see `persistence`). Mount points: `/novita`, `/highway`, `/gmi`, `/aimlapi`,
+`/minimax`, each followed by the provider's real paths; `GET /_sim/stats` answers the
+ledger as JSON.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from aiohttp import web
 
@@ -18,6 +20,7 @@ from hailuo_batch.simulator.context import Shared, answer
 from hailuo_batch.simulator.faults import fault_middleware
 from hailuo_batch.simulator.ledger import Ledger
 from hailuo_batch.simulator.links import LinkSigner
+from hailuo_batch.simulator.persistence import TaskFile
 from hailuo_batch.simulator.tasks import Clock
 
 LEDGER = web.AppKey("hailuo_batch.simulator.ledger", Ledger)
@@ -25,11 +28,23 @@ MAX_BODY = 32 * 1024 * 1024  # a 20 MB image is ~27 MB as a data URI; aiohttp's 
 
 
 def make_app(config: SimConfig, *, clock: Clock = time.monotonic) -> web.Application:
-    """The simulator; `clock` (seconds) drives task progress and link expiry."""
+    """The simulator; `clock` (seconds) drives task progress and link expiry.
+
+    With `config.state_file`, it starts knowing the tasks earlier instances accepted there,
+    and signs links with the file's secret so their links still open.
+    """
     ledger = Ledger(PROVIDER_NAMES)
     epoch0 = time.time() - clock()
-    links = LinkSigner(os.urandom(32), clock, epoch0)
-    shared = Shared(config=config, ledger=ledger, links=links, clock=clock, epoch0=epoch0)
+    tasks_file = TaskFile.open(Path(config.state_file), epoch0) if config.state_file else None
+    links = LinkSigner(tasks_file.secret if tasks_file else os.urandom(32), clock, epoch0)
+    shared = Shared(
+        config=config,
+        ledger=ledger,
+        links=links,
+        clock=clock,
+        epoch0=epoch0,
+        tasks_file=tasks_file,
+    )
     app = web.Application(middlewares=[fault_middleware(config, ledger)], client_max_size=MAX_BODY)
     app[LEDGER] = ledger
     app.router.add_get("/_sim/stats", stats)
@@ -42,5 +57,9 @@ def make_app(config: SimConfig, *, clock: Clock = time.monotonic) -> web.Applica
 
 
 async def stats(request: web.Request) -> web.Response:
-    """What the simulator received, per provider and in total (never any key)."""
+    """What this instance received, per provider and in total (never any key).
+
+    Counters start from zero in every instance; only the duplicate check reaches back to
+    submits accepted by earlier instances sharing its state file.
+    """
     return answer(request.app[LEDGER].snapshot())

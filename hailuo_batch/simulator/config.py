@@ -31,6 +31,8 @@ class SimConfig:
     accepts only its key (providers not listed accept any non-empty key).
     `deliver_duration` / `deliver_size` replace what is actually encoded, so a client's
     check that the downloaded video matches the request can be shown to work.
+    `state_file`: a path where every accepted task is kept (JSON lines), so a simulator
+    started later with the same file still answers for them, as a real provider would.
     """
 
     gen_seconds: float = 3.0
@@ -46,6 +48,7 @@ class SimConfig:
     valid_keys: Mapping[str, str] | None = None
     deliver_duration: float | None = None
     deliver_size: tuple[int, int] | None = None
+    state_file: str | None = None
 
     def __post_init__(self) -> None:
         problems = list(self._problems())
@@ -81,4 +84,6 @@ class SimConfig:
             found.append("deliver_duration must be > 0")
         if self.deliver_size is not None and min(self.deliver_size) < 2:
             found.append("deliver_size must be at least 2x2")
+        if self.state_file == "":
+            found.append("state_file must be a path (or None)")
         return found

@@ -23,6 +23,7 @@ from hailuo_batch.simulator.config import SimConfig
 from hailuo_batch.simulator.ledger import Count, Ledger
 from hailuo_batch.simulator.links import Link, LinkSigner
 from hailuo_batch.simulator.params import InvalidParams
+from hailuo_batch.simulator.persistence import TaskFile
 from hailuo_batch.simulator.tasks import Clock, Task, TaskBoard
 from hailuo_batch.simulator.video import VideoSpec
 
@@ -79,12 +80,16 @@ class Shared:
     links: LinkSigner
     clock: Clock
     epoch0: float  # Unix time of clock zero
+    tasks_file: TaskFile | None = None  # where accepted tasks are kept (`SimConfig.state_file`)
 
 
 class ProviderContext:
-    """One provider's tasks, ids and answers, and the common request steps."""
+    """One provider's tasks, ids and answers, and the common request steps.
 
-    __slots__ = ("board", "config", "ids", "ledger", "links", "name", "render")
+    With a task file, the provider starts knowing every task earlier instances accepted.
+    """
+
+    __slots__ = ("board", "config", "ids", "ledger", "links", "name", "render", "tasks_file")
 
     def __init__(self, name: str, shared: Shared, render: Render) -> None:
         self.name = name
@@ -103,6 +108,10 @@ class ProviderContext:
         # Ids never follow the seed: two runs of a seeded simulator must not hand out the
         # same task ids, or a client resuming against a new instance could adopt a stranger.
         self.ids = random.Random()
+        self.tasks_file = shared.tasks_file
+        for saved in self.tasks_file.restored(name) if self.tasks_file else ():
+            self.board.restore(saved.task)
+            self.ledger.remember_submit(name, saved.digest)
 
     def __repr__(self) -> str:
         return f"<ProviderContext {self.name} {self.board!r}>"
@@ -131,8 +140,12 @@ class ProviderContext:
         request: web.Request,
         check: Callable[[Mapping[str, object]], Order],
         new_id: Callable[[Order], str],
+        new_file_id: Callable[[], str] | None = None,
     ) -> Task | web.Response:
-        """Run a submit through outage, key, body and parameter checks; create its task."""
+        """Run a submit through outage, key, body and parameter checks; create its task.
+
+        `new_file_id` gives the task a file id too, for providers with a file lookup hop.
+        """
         outage = self.config.outages.get(self.name)
         if outage == "down":
             return self.refuse(request, Refusal("down"))
@@ -155,9 +168,16 @@ class ProviderContext:
         while self.board.get(task_id) is not None:
             task_id = new_id(order)
         task = self.board.create(
-            task_id, model=order.model, prompt=order.prompt, echo=order.echo, spec=order.spec
+            task_id,
+            model=order.model,
+            prompt=order.prompt,
+            echo=order.echo,
+            spec=order.spec,
+            file_id=new_file_id() if new_file_id is not None else "",
         )
-        self.ledger.record_submit(self.name, request.path, body)
+        digest = self.ledger.record_submit(self.name, request.path, body)
+        if self.tasks_file is not None:
+            self.tasks_file.append(self.name, task, digest)
         watcher = _created.get()
         if watcher is not None:
             watcher.append(task.id)

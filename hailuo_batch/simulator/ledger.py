@@ -2,7 +2,9 @@
 
 It backs `GET /_sim/stats`, which lets a test prove that no video was paid for twice.
 Submitted bodies are kept only as sha256 digests (to spot duplicates); API keys never
-reach the ledger.
+reach the ledger. Counters start from zero in each simulator instance; with a state file,
+the digests of bodies accepted by earlier instances are remembered, so resubmitting one
+still counts in `duplicate_submits`.
 """
 
 from __future__ import annotations
@@ -51,13 +53,21 @@ class Ledger:
     def total(self, what: Count) -> int:
         return sum(counts[what] for counts in self._counts.values())
 
-    def record_submit(self, provider: str, path: str, body: Mapping[str, object]) -> None:
-        """Count an accepted submit, and a duplicate if the same body reached the same path."""
+    def record_submit(self, provider: str, path: str, body: Mapping[str, object]) -> str:
+        """Count an accepted submit, and a duplicate if the same body reached the same path.
+
+        Returns the submit's digest, for `remember_submit` in a later instance.
+        """
         canonical = orjson.dumps({"path": path, "body": body}, option=orjson.OPT_SORT_KEYS)
         digest = hashlib.sha256(canonical).hexdigest()
         self.count(provider, "submitted")
         if digest in self._digests[provider]:
             self.count(provider, "duplicate_submits")
+        self._digests[provider].add(digest)
+        return digest
+
+    def remember_submit(self, provider: str, digest: str) -> None:
+        """Know a submit an earlier instance accepted, without counting it here."""
         self._digests[provider].add(digest)
 
     def record_fault(self, provider: str, kind: FaultKind) -> None:

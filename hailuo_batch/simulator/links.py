@@ -2,8 +2,10 @@
 
 A link's token carries what to deliver and when the link dies, signed with a per-app
 secret: nothing is stored per link, so handing a fresh URL to every poll costs nothing.
-Expiry uses the simulator's clock (precise); the URL's visible epoch (`q-sign-time`,
-`Expires`, `X-Goog-Date` + `X-Goog-Expires`) is rounded down, as a client should read it.
+The token states its expiry in Unix time, so an instance sharing the secret (kept in a
+state file) opens links an earlier one minted. Expiry is checked on the simulator's clock
+(precise); the URL's visible epoch (`q-sign-time`, `Expires`, `X-Goog-Date` +
+`X-Goog-Expires`) is rounded down, as a client should read it.
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ class LinkSigner:
 
     def mint(self, spec: VideoSpec, ttl: float) -> Link:
         now = self._clock()
-        claims = {"w": spec.width, "h": spec.height, "d": spec.duration, "x": now + ttl}
+        expires_epoch = self._epoch0 + now + ttl
+        claims = {"w": spec.width, "h": spec.height, "d": spec.duration, "x": expires_epoch}
         payload = base64.urlsafe_b64encode(orjson.dumps(claims)).rstrip(b"=")
         signature = hmac.new(self._secret, payload, hashlib.sha256).hexdigest()
         return Link(
@@ -54,11 +57,11 @@ class LinkSigner:
             signature=signature,
             expires=now + ttl,
             issued_epoch=int(self._epoch0 + now),
-            expires_epoch=int(self._epoch0 + now + ttl),
+            expires_epoch=int(expires_epoch),
         )
 
     def open(self, token: str) -> tuple[VideoSpec, float] | None:
-        """The video and expiry a token names, or None if it was not minted here."""
+        """The video and expiry (clock time) a token names, or None if not signed by our secret."""
         payload, _, signature = token.partition(".")
         expected = hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
         if not hmac.compare_digest(signature.encode(), expected.encode()):
@@ -67,7 +70,7 @@ class LinkSigner:
             claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         except (binascii.Error, orjson.JSONDecodeError):
             return None
-        return VideoSpec(claims["w"], claims["h"], claims["d"]), claims["x"]
+        return VideoSpec(claims["w"], claims["h"], claims["d"]), claims["x"] - self._epoch0
 
     def expired(self, expires: float) -> bool:
         return self._clock() >= expires

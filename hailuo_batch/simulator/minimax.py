@@ -56,16 +56,11 @@ _REFUSALS: dict[RefusalKind, tuple[int, int, str]] = {  # HTTP status, status_co
     "not-found": (200, 2013, "invalid params"),
     "invalid": (200, 2013, "invalid params"),
 }
-FILES = web.AppKey("hailuo_batch.simulator.minimax.files", dict[str, str])
-"""file_id -> task_id; a task's file id is fixed at submit and shown once it succeeds."""
-FILE_OF = web.AppKey("hailuo_batch.simulator.minimax.file_of", dict[str, str])
 
 
 def build(name: str, shared: Shared) -> web.Application:
     app = web.Application()
     app[CONTEXT] = ProviderContext(name, shared, render)
-    app[FILES] = {}
-    app[FILE_OF] = {}
     app.router.add_post("/v1/video_generation", submit, name="submit")
     app.router.add_get("/v1/query/video_generation", poll, name="poll")
     app.router.add_get("/v1/files/retrieve", retrieve, name="retrieve")
@@ -136,12 +131,10 @@ def check(body: Mapping[str, object]) -> Order:
 
 async def submit(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
-    accepted = await ctx.accept(request, check, lambda _order: ctx.digits())
+    # A task's file id is fixed at submit and shown once it succeeds.
+    accepted = await ctx.accept(request, check, lambda _order: ctx.digits(), ctx.digits)
     if isinstance(accepted, web.Response):
         return accepted
-    file_id = ctx.digits()
-    request.app[FILES][file_id] = accepted.id
-    request.app[FILE_OF][accepted.id] = file_id
     return answer({"task_id": accepted.id, "base_resp": OK})
 
 
@@ -166,7 +159,7 @@ async def poll(request: web.Request) -> web.Response:
         {
             "task_id": found.id,
             "status": status,
-            "file_id": request.app[FILE_OF][found.id] if done else "",
+            "file_id": found.file_id if done else "",
             "video_width": found.spec.width if done else 0,
             "video_height": found.spec.height if done else 0,
             "base_resp": FAILED if status == "Fail" else OK,
@@ -177,9 +170,9 @@ async def poll(request: web.Request) -> web.Response:
 async def retrieve(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     file_id = request.query.get("file_id", "")
-    task_id = request.app[FILES].get(file_id)
+    owner = ctx.board.by_file(file_id)
     missing = f"file_id {file_id!r} not found"
-    found = ctx.lookup(request, task_id, "retrieves", missing=missing)
+    found = ctx.lookup(request, owner.id if owner else None, "retrieves", missing=missing)
     if isinstance(found, web.Response):
         return found
     if status_of(ctx, found) != "Success":
@@ -218,7 +211,7 @@ async def list_tasks(request: web.Request) -> web.Response:
     page = tasks[(page_num - 1) * page_size : page_num * page_size]
     return answer(
         {
-            "tasks": [_entry(ctx, task, request.app[FILE_OF][task.id]) for task in page],
+            "tasks": [_entry(ctx, task) for task in page],
             "total": len(tasks),
             "page_num": page_num,
             "page_size": page_size,
@@ -227,13 +220,13 @@ async def list_tasks(request: web.Request) -> web.Response:
     )
 
 
-def _entry(ctx: ProviderContext, task: Task, file_id: str) -> dict[str, object]:
+def _entry(ctx: ProviderContext, task: Task) -> dict[str, object]:
     status = status_of(ctx, task)
     return {
         "task_id": task.id,
         "status": status,
         "model": task.model,
         "prompt": task.prompt,
-        "file_id": file_id if status == "Success" else "",
+        "file_id": task.file_id if status == "Success" else "",
         "created_at": int(ctx.board.epoch(task.created)),
     }

@@ -9,6 +9,7 @@ Unix time (`epoch0` is the Unix time of clock zero) for the fields that show tim
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ class Task:
     starts: float
     ends: float
     fails: bool
+    file_id: str = ""  # a second handle for the result, where the provider has one (MiniMax)
 
     def at(self, now: float) -> Progress:
         if now < self.starts:
@@ -63,10 +65,20 @@ class TaskBoard:
 
     The slots are a heap of the times each becomes free: a new task starts at the later of
     its creation and the earliest free slot, which is exactly a FIFO queue in front of
-    `max_concurrent` workers.
+    `max_concurrent` workers. Restored tasks (from an earlier instance) keep their times and
+    take their slots in the order they were created, so new tasks queue behind them.
     """
 
-    __slots__ = ("_clock", "_epoch0", "_failure_rate", "_gen_seconds", "_rng", "_slots", "_tasks")
+    __slots__ = (
+        "_clock",
+        "_epoch0",
+        "_failure_rate",
+        "_files",
+        "_gen_seconds",
+        "_rng",
+        "_slots",
+        "_tasks",
+    )
 
     def __init__(
         self,
@@ -83,8 +95,10 @@ class TaskBoard:
         self._rng = rng
         self._clock = clock
         self._epoch0 = epoch0
-        self._slots = [clock()] * max_concurrent
+        # Free since forever: a start is max(now, slot), and a restore replays exactly.
+        self._slots = [-math.inf] * max_concurrent
         self._tasks: dict[str, Task] = {}
+        self._files: dict[str, str] = {}  # file id -> task id
 
     def __repr__(self) -> str:
         now = self._clock()
@@ -100,7 +114,14 @@ class TaskBoard:
         return self._epoch0 + at
 
     def create(
-        self, task_id: str, *, model: str, prompt: str, echo: Mapping[str, object], spec: VideoSpec
+        self,
+        task_id: str,
+        *,
+        model: str,
+        prompt: str,
+        echo: Mapping[str, object],
+        spec: VideoSpec,
+        file_id: str = "",
     ) -> Task:
         now = self._clock()
         starts = max(now, heapq.heappop(self._slots))
@@ -108,13 +129,33 @@ class TaskBoard:
         fails = self._rng.random() < self._failure_rate
         if fails:  # failures come part-way through, as moderation of partial output does
             length *= self._rng.uniform(0.3, 1.0)
-        task = Task(task_id, model, prompt, echo, spec, now, starts, starts + length, fails)
+        task = Task(
+            task_id, model, prompt, echo, spec, now, starts, starts + length, fails, file_id
+        )
         heapq.heappush(self._slots, task.ends)
-        self._tasks[task_id] = task
+        self._add(task)
         return task
+
+    def restore(self, task: Task) -> None:
+        """Take back a task an earlier instance created, as it was scheduled there.
+
+        Replaying pops and pushes in creation order rebuilds that instance's slot heap.
+        """
+        heapq.heapreplace(self._slots, task.ends)
+        self._add(task)
+
+    def _add(self, task: Task) -> None:
+        self._tasks[task.id] = task
+        if task.file_id:
+            self._files[task.file_id] = task.id
 
     def get(self, task_id: str) -> Task | None:
         return self._tasks.get(task_id)
+
+    def by_file(self, file_id: str) -> Task | None:
+        """The task whose result has this file id."""
+        task_id = self._files.get(file_id)
+        return None if task_id is None else self._tasks[task_id]
 
     def newest_first(self) -> list[Task]:
         return list(reversed(self._tasks.values()))

@@ -1,0 +1,295 @@
+"""A simulator with a state file remembers its tasks: a new instance answers for them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from simwire import AUTH, Client, ManualClock, Sim, data_uri, download, probe, stats
+from yarl import URL
+
+from hailuo_batch.simulator import TaskFileError
+from tests.conftest import run_line
+
+GMI = "/gmi/api/v1/ie/requestqueue/apikey/requests"
+
+
+async def _json(client: Client, path: str, **params: str) -> dict[str, Any]:
+    response = await client.get(path, params=params, headers=AUTH)
+    assert response.status == 200, await response.text()
+    body: dict[str, Any] = await response.json()
+    return body
+
+
+async def _novita_like(client: Client, mount: str, task_id: str) -> str | None:
+    body = await _json(client, f"/{mount}/v3/async/task-result", task_id=task_id)
+    if body["task"]["status"] != "TASK_STATUS_SUCCEED":
+        return None
+    url: str = body["videos"][0]["video_url"]
+    return url
+
+
+async def _gmi(client: Client, task_id: str) -> str | None:
+    body = await _json(client, f"{GMI}/{task_id}")
+    if body["status"] != "success":
+        return None
+    url: str = body["outcome"]["media_urls"][0]["url"]
+    return url
+
+
+async def _aimlapi(client: Client, task_id: str) -> str | None:
+    body = await _json(client, "/aimlapi/v2/video/generations", generation_id=task_id)
+    if body["status"] != "completed":
+        return None
+    url: str = body["video"]["url"]
+    return url
+
+
+async def _minimax(client: Client, task_id: str) -> str | None:
+    body = await _json(client, "/minimax/v1/query/video_generation", task_id=task_id)
+    if body["status"] != "Success":
+        return None
+    file = await _json(client, "/minimax/v1/files/retrieve", file_id=body["file_id"])
+    url: str = file["file"]["download_url"]
+    return url
+
+
+@dataclass(frozen=True)
+class Wire:
+    """How to submit to one provider, and how to poll a task to its video URL (None: not yet)."""
+
+    path: str
+    body: dict[str, Any]
+    id_field: str
+    video_url: Callable[[Client, str], Awaitable[str | None]]
+
+
+WIRES = {
+    "novita": Wire(
+        "/novita/v3/async/minimax-hailuo-02",
+        {"prompt": "a fox in snow"},
+        "task_id",
+        lambda c, t: _novita_like(c, "novita", t),
+    ),
+    "highway": Wire(
+        "/highway/v3/async/minimax-hailuo-02",
+        {"prompt": "a fox in snow"},
+        "task_id",
+        lambda c, t: _novita_like(c, "highway", t),
+    ),
+    "gmi": Wire(
+        GMI,
+        {"model": "Minimax-Hailuo-02", "payload": {"prompt": "a fox in snow"}},
+        "request_id",
+        _gmi,
+    ),
+    "aimlapi": Wire(
+        "/aimlapi/v2/video/generations",
+        {"model": "minimax/hailuo-02", "prompt": "a fox in snow"},
+        "generation_id",
+        _aimlapi,
+    ),
+    "minimax": Wire(
+        "/minimax/v1/video_generation",
+        {"model": "MiniMax-Hailuo-02", "prompt": "a fox in snow"},
+        "task_id",
+        _minimax,
+    ),
+}
+
+
+async def submit(client: Client, wire: Wire, body: dict[str, Any] | None = None) -> str:
+    response = await client.post(wire.path, json=body or wire.body, headers=AUTH)
+    assert response.status == 200, await response.text()
+    task_id: str = (await response.json())[wire.id_field]
+    assert task_id
+    return task_id
+
+
+@pytest.fixture
+def state_file(tmp_path: Path) -> str:
+    return str(tmp_path / "sim" / "tasks.jsonl")
+
+
+@pytest.mark.parametrize("provider", list(WIRES))
+async def test_a_new_instance_polls_retrieves_and_serves_tasks_of_the_old(
+    sim: Sim, state_file: str, provider: str
+) -> None:
+    """Tasks accepted before a restart succeed afterwards, and their video downloads."""
+    wire = WIRES[provider]
+    first = await sim(ManualClock(), state_file=state_file, gen_seconds=1.0)
+    task_ids = [await submit(first, wire) for _ in range(2)]
+    await first.close()
+
+    clock = ManualClock()
+    clock.now = 50.0  # another clock base: times travel as Unix seconds
+    second = await sim(clock, state_file=state_file, gen_seconds=1.0)
+    assert await wire.video_url(second, task_ids[0]) is None  # still generating
+    clock.advance(5.0)
+    for task_id in task_ids:
+        url = await wire.video_url(second, task_id)
+        assert url is not None
+        status, content_type, data = await download(second, url)
+        assert (status, content_type) == (200, "video/mp4")
+        assert (probe(data).width, probe(data).height) == (1366, 768)
+    assert (await stats(second))["submitted"] == 0  # counters are per instance
+
+
+async def test_a_link_minted_before_the_restart_still_opens(sim: Sim, state_file: str) -> None:
+    """The link secret lives in the state file, and tokens carry Unix-time expiry."""
+    wire = WIRES["novita"]
+    clock = ManualClock()
+    first = await sim(clock, state_file=state_file)
+    task_id = await submit(first, wire)
+    clock.advance(1.0)
+    url = await wire.video_url(first, task_id)
+    assert url is not None
+    await first.close()
+
+    second = await sim(ManualClock(), state_file=state_file)
+    response = await second.get(URL(url).path_qs)
+    assert response.status == 200
+    assert response.content_type == "video/mp4"
+    await response.read()
+
+
+async def test_a_link_from_an_instance_without_the_file_is_refused(
+    sim: Sim, state_file: str
+) -> None:
+    wire = WIRES["novita"]
+    clock = ManualClock()
+    stranger = await sim(clock)
+    task_id = await submit(stranger, wire)
+    clock.advance(1.0)
+    url = await wire.video_url(stranger, task_id)
+    assert url is not None
+    second = await sim(ManualClock(), state_file=state_file)
+    response = await second.get(URL(url).path_qs)
+    assert response.status == 403
+
+
+async def test_listings_show_restored_tasks_newest_first(sim: Sim, state_file: str) -> None:
+    first = await sim(ManualClock(), state_file=state_file)
+    gmi_ids = [await submit(first, WIRES["gmi"]) for _ in range(2)]
+    minimax_ids = [await submit(first, WIRES["minimax"]) for _ in range(2)]
+    await first.close()
+
+    second = await sim(ManualClock(), state_file=state_file)
+    listed = await _json(second, GMI, model_id="Minimax-Hailuo-02")
+    assert [entry["request_id"] for entry in listed["requests"]] == gmi_ids[::-1]
+    assert listed["requests"][0]["payload"] == {"prompt": "a fox in snow"}
+    tasks = await _json(second, "/minimax/v2/query/video_generation", page_size="10")
+    assert [entry["task_id"] for entry in tasks["tasks"]] == minimax_ids[::-1]
+
+
+async def test_resubmitting_a_body_the_old_instance_accepted_is_a_duplicate(
+    sim: Sim, state_file: str
+) -> None:
+    first = await sim(state_file=state_file)
+    for wire in WIRES.values():
+        await submit(first, wire)
+    await first.close()
+
+    second = await sim(state_file=state_file)
+    await submit(second, WIRES["gmi"])
+    await submit(second, WIRES["novita"], {"prompt": "something new"})
+    counted = await stats(second)
+    assert (counted["submitted"], counted["duplicate_submits"]) == (2, 1)
+    assert counted["by_provider"]["gmi"]["duplicate_submits"] == 1
+
+
+async def test_new_tasks_queue_behind_restored_ones_still_running(
+    sim: Sim, state_file: str
+) -> None:
+    wire = WIRES["gmi"]
+    first = await sim(ManualClock(), state_file=state_file, gen_seconds=2.0, max_concurrent=1)
+    await submit(first, wire)
+    await first.close()
+
+    clock = ManualClock()
+    second = await sim(clock, state_file=state_file, gen_seconds=2.0, max_concurrent=1)
+    queued = await submit(second, wire, {"model": "Minimax-Hailuo-02", "payload": {"prompt": "b"}})
+    clock.advance(1.0)
+    assert (await _json(second, f"{GMI}/{queued}"))["status"] == "queued"
+    clock.advance(2.0)
+    assert (await _json(second, f"{GMI}/{queued}"))["status"] in ("dispatched", "processing")
+
+
+async def test_a_task_created_long_before_the_restart_is_simply_finished(
+    sim: Sim, state_file: str
+) -> None:
+    wire = WIRES["aimlapi"]
+    first = await sim(ManualClock(), state_file=state_file, gen_seconds=3.0)
+    task_id = await submit(first, wire)
+    await first.close()
+    path = Path(state_file)
+    header, record = path.read_bytes().splitlines()
+    task = orjson.loads(record)
+    for field in ("created", "starts", "ends"):
+        task[field] -= 30.0
+    path.write_bytes(header + b"\n" + orjson.dumps(task) + b"\n")
+
+    second = await sim(ManualClock(), state_file=state_file, gen_seconds=3.0)
+    assert await wire.video_url(second, task_id) is not None
+
+
+async def test_a_torn_last_line_is_ignored_and_cut_off(sim: Sim, state_file: str) -> None:
+    """A kill mid-write leaves half a line; the next instance drops it and appends cleanly."""
+    wire = WIRES["novita"]
+    first = await sim(ManualClock(), state_file=state_file)
+    kept = await submit(first, wire)
+    await first.close()
+    with Path(state_file).open("ab") as handle:
+        handle.write(b'{"provider":"novita","id":"half-writ')
+
+    second = await sim(ManualClock(), state_file=state_file)
+    added = await submit(second, wire, {"prompt": "after the tear"})
+    await second.close()
+
+    clock = ManualClock()
+    third = await sim(clock, state_file=state_file)
+    clock.advance(1.0)
+    for task_id in (kept, added):
+        assert await wire.video_url(third, task_id) is not None
+    assert len(Path(state_file).read_bytes().splitlines()) == 3
+
+
+async def test_image_bytes_are_not_kept_but_the_frame_size_is(sim: Sim, state_file: str) -> None:
+    wire = WIRES["gmi"]
+    image = data_uri(600, 1000)
+    payload = {"prompt": "portrait", "first_frame_image": image}
+    first = await sim(ManualClock(), state_file=state_file)
+    task_id = await submit(first, wire, {"model": "Minimax-Hailuo-02", "payload": payload})
+    await first.close()
+    assert b"base64" not in Path(state_file).read_bytes()
+
+    clock = ManualClock()
+    second = await sim(clock, state_file=state_file)
+    clock.advance(1.0)
+    url = await wire.video_url(second, task_id)
+    assert url is not None
+    data = (await download(second, url))[2]
+    assert (probe(data).width, probe(data).height) == (768, 1280)
+    echoed = (await _json(second, f"{GMI}/{task_id}"))["payload"]
+    assert echoed == {"prompt": "portrait"}
+
+
+async def test_a_file_that_is_not_a_task_file_is_refused_saying_where(
+    sim: Sim, tmp_path: Path
+) -> None:
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("shopping list\n")
+    with pytest.raises(TaskFileError, match=r"notes\.txt:1: not a simulator task file"):
+        await sim(state_file=str(foreign))
+
+
+def test_the_sim_command_refuses_a_foreign_state_file(tmp_path: Path) -> None:
+    foreign = tmp_path / "notes.txt"
+    foreign.write_text("shopping list\n")
+    result = run_line("sim", "--port", "0", "--state-file", str(foreign))
+    assert result.exit_code == 2  # bad input, as every unreadable input is
+    assert "notes.txt:1: not a simulator task file" in result.output
