@@ -97,6 +97,7 @@ class _Lane:
     queue: deque[Job] = field(default_factory=deque)
     durations: DurationEstimate = field(default_factory=DurationEstimate)
     rate_limited_in_a_row: int = 0
+    submitting: asyncio.Lock = field(default_factory=asyncio.Lock)
     failures_in_a_row: int = 0  # transient or ambiguous submits: the circuit breaker's count
     out_of_service: str | None = None  # why no more submits go here in this run
     workers: int = 0  # slot workers alive
@@ -393,11 +394,20 @@ class Engine:
                 self.budget.release(price)
                 self.fail(job, err.kind, err.message)
                 return None
-            await self.emit_durable({"ev": "submitting", "key": job.key, "provider": adapter.name})
+            # One submit in flight per provider: a kill can then leave at most one submit
+            # per provider unanswered, the only way a task can be paid for twice. Inside,
+            # only appends (they survive a kill); the fsync follows outside.
+            async with lane.submitting:
+                self.emit({"ev": "submitting", "key": job.key, "provider": adapter.name})
+                # shielded: a Ctrl-C must not drop the answer to a submit already sent
+                outcome = await asyncio.gather(
+                    asyncio.shield(self._track(self._send(lane, job, request))),
+                    return_exceptions=True,
+                )
+            await self.journal.commit()
             retries += 1
             try:
-                # shielded: a Ctrl-C must not drop the answer to a submit already sent
-                task_id = await asyncio.shield(self._track(self._send(lane, job, request)))
+                task_id = _result(outcome[0])
             except TransportError as exc:
                 if exc.sent:
                     self.budget.settle(price)  # it may have been paid for
@@ -454,7 +464,7 @@ class Engine:
     async def _send(self, lane: _Lane, job: Job, request: HttpRequest) -> str:
         """Send one submit and journal the task id it creates, even if the run is stopping."""
         task_id = lane.adapter.parse_submit(await self.transport.send(request))
-        await self._submitted(lane, job, task_id)
+        self._submitted(lane, job, task_id)
         return task_id
 
     def _track(self, coroutine: Coroutine[Any, Any, str]) -> asyncio.Task[str]:
@@ -476,10 +486,11 @@ class Engine:
             return None
         return ""
 
-    async def _submitted(self, lane: _Lane, job: Job, task_id: str, **extra: object) -> None:
+    def _submitted(self, lane: _Lane, job: Job, task_id: str, **extra: object) -> None:
+        """Journal an accepted task (the caller commits it to disk before acting on it)."""
         cost = self.price_of(lane.adapter.name, job)
         lane.rate_limited_in_a_row = 0
-        await self.emit_durable(
+        self.emit(
             {
                 "ev": "submitted",
                 "key": job.key,
@@ -539,7 +550,8 @@ class Engine:
                 await self.clock.sleep(self.backoff.delay(retries, self.rng))
                 continue
             if task_id is not None:
-                await self._submitted(lane, job, task_id, reconciled=True)
+                self._submitted(lane, job, task_id, reconciled=True)
+                await self.journal.commit()
                 return task_id
             self.emit({"ev": "resubmit", "key": job.key, "possible_duplicate": False})
             return None
@@ -634,6 +646,13 @@ class Engine:
                 await asyncio.sleep(SYNC_EVERY)
                 await self.journal.commit()
             self.checkpoint()
+
+
+def _result(outcome: str | BaseException) -> str:
+    """The task id, or re-raise what the submit raised."""
+    if isinstance(outcome, BaseException):
+        raise outcome
+    return outcome
 
 
 def _ambiguous(err: ProviderError) -> bool:
