@@ -21,7 +21,7 @@ from hailuo_batch.plan import Plan
 from hailuo_batch.prepare import job_price, load_plan
 from hailuo_batch.progress import Progress
 from hailuo_batch.providers import Provider, make_provider
-from hailuo_batch.report import LiveReport
+from hailuo_batch.report import OUTPUTS, LiveReport
 from hailuo_batch.state import (
     Event,
     FolderLock,
@@ -29,6 +29,7 @@ from hailuo_batch.state import (
     Journal,
     load_state,
     lock_document,
+    read_lock,
     write_lock,
 )
 from hailuo_batch.transport import AiohttpTransport
@@ -174,12 +175,21 @@ async def _execute(
         "name": plan.manifest.name,
     }
     keys = frozenset(job.key for job in plan.jobs)
-    outputs = LiveReport(out, lock_document(state, keys, manifest_info))
+    document = lock_document(state, keys, manifest_info)
+    written = read_lock(out)
+    up_to_date = written == document and all((out / name).exists() for name in OUTPUTS)
+    outputs = LiveReport(out, document, up_to_date=up_to_date)
     journal = Journal(out)
 
+    folded = state.changes
+
     def checkpoint() -> None:
-        document = lock_document(state, keys, manifest_info)
-        write_lock(out, document)
+        nonlocal written, document, folded
+        if state.changes != folded:  # a no-op re-run of 10k jobs skips 0.1 s here
+            document, folded = lock_document(state, keys, manifest_info), state.changes
+        if document != written:
+            write_lock(out, document)
+            written = document
         outputs.checkpoint(document)
 
     def price_of(provider: str, job: Job) -> float | None:

@@ -73,6 +73,7 @@ class RunState:
 
     jobs: dict[str, JobRecord] = field(default_factory=dict)
     runs: int = 0
+    changes: int = 0  # job events folded in: an unchanged count means an unchanged lock
 
     def record(self, key: str) -> JobRecord:
         found = self.jobs.get(key)
@@ -90,6 +91,7 @@ class RunState:
         if not isinstance(key, str):
             return
         rec = self.record(key)
+        self.changes += 1
         t = float(event.get("t") or 0.0)
         if kind == "job":
             rec.id, rec.request = event["id"], event["request"]

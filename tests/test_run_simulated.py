@@ -62,11 +62,16 @@ def test_a_finished_folder_runs_again_without_a_single_request(
     manifest = write_manifest(tmp_path, 5)
     assert run(manifest, sim).exit_code == 0
     before = sim.stats()
+    outputs = [
+        tmp_path / "out" / name for name in ("manifest.lock.json", "report.html", "results.jsonl")
+    ]
+    written = [path.stat().st_mtime_ns for path in outputs]
     result = run(manifest, sim)
     assert result.exit_code == 0
     after = sim.stats()
     for counter in ("submitted", "polls", "downloads"):
         assert after[counter] == before[counter], counter
+    assert [path.stat().st_mtime_ns for path in outputs] == written  # nothing rewritten
 
 
 def test_a_deleted_video_is_fetched_again_not_regenerated(
