@@ -14,7 +14,7 @@ The CLI turns `HailuoBatchError` into an exit code in exactly one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from hailuo_batch.jobs import ErrorKind
 
@@ -98,3 +98,13 @@ class NotAnOutputFolderError(HailuoBatchError):
             f"{path} has no manifest.lock.json: it is not an output folder of hailuo-batch "
             "(give the folder a manifest's `output:` or `--out` names, after a `run`)"
         )
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """A value for a message: never a whole huge instance."""
+    text = repr(value)
+    if isinstance(value, dict):
+        text = "a mapping"
+    elif isinstance(value, list):
+        text = f"a list of {len(value)}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."

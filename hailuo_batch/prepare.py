@@ -11,9 +11,10 @@ from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER
 from hailuo_batch.checks import check_plan
 from hailuo_batch.errors import ManifestError, Problem, Severity
 from hailuo_batch.jobs import Job, VideoRequest
-from hailuo_batch.manifest import load_manifest, read_rows
+from hailuo_batch.manifest import load_manifest
 from hailuo_batch.plan import Estimate, Plan, build_plan, estimate
 from hailuo_batch.prices import price
+from hailuo_batch.rows import read_rows
 from hailuo_batch.state import done_keys
 
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from hailuo_batch.capabilities import Rate
 from hailuo_batch.clock import ManualClock
 from hailuo_batch.engine import Engine, RunSettings, RunSummary
-from hailuo_batch.manifest import load_manifest, read_rows
+from hailuo_batch.manifest import load_manifest
 from hailuo_batch.media import image_ref
 from hailuo_batch.plan import build_plan
 from hailuo_batch.providers import make_provider
 from hailuo_batch.providers.base import HttpRequest, HttpResponse
+from hailuo_batch.rows import read_rows
 from hailuo_batch.state import Journal, load_state
 from hailuo_batch.transport import MockTransport, TransportError
 

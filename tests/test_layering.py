@@ -17,6 +17,8 @@ LEVEL = {
     "prices": 1,
     "schemas": 1,
     "manifest": 2,
+    "yamlfile": 2,
+    "rows": 3,
     "plan": 2,
     "checks": 2,
     "providers": 2,
