@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,6 +23,22 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for caps in CAPABILITIES_BY_PROVIDER.values():
         monkeypatch.delenv(caps.key_env_var, raising=False)
     yield
+
+
+TEST_KEY = "sk-test-key"
+
+
+def keys_env(key: str) -> dict[str, str]:
+    """Every provider's key variable set to `key`."""
+    return {caps.key_env_var: key for caps in CAPABILITIES_BY_PROVIDER.values()}
+
+
+def journal_lines(out: Path) -> int:
+    """How many events an output folder's journal holds (0 before it exists)."""
+    try:
+        return (out / "journal.jsonl").read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
 
 
 def run_line(*args: str, env: dict[str, str] | None = None) -> Result:
@@ -69,6 +88,37 @@ class SimThread:
         with urllib.request.urlopen(f"{self.base_url}/_sim/stats", timeout=10) as response:
             loaded: dict[str, object] = json.loads(response.read())
         return loaded
+
+    def _run_args(self, manifest: Path, providers: tuple[str, ...]) -> list[str]:
+        urls = [f"{name}={self.url(name)}" for name in providers]
+        return ["run", str(manifest), "--quiet", *(a for u in urls for a in ("--base-url", u))]
+
+    def run(
+        self,
+        manifest: Path,
+        *args: str,
+        providers: tuple[str, ...] = ("novita",),
+        key: str = TEST_KEY,
+    ) -> Result:
+        """`hailuo-batch run MANIFEST` in-process, every provider pointed at this simulator."""
+        return run_line(*self._run_args(manifest, providers), *args, env=keys_env(key))
+
+    def spawn(
+        self,
+        manifest: Path,
+        *args: str,
+        providers: tuple[str, ...] = ("novita",),
+        key: str = TEST_KEY,
+        stderr: int = subprocess.STDOUT,
+    ) -> subprocess.Popen[bytes]:
+        """The same run in a child process, for kills and signals (stdout is a pipe)."""
+        command = [sys.executable, "-m", "hailuo_batch", *self._run_args(manifest, providers)]
+        return subprocess.Popen(
+            [*command, *args],
+            env={**os.environ, "PYTHONPATH": str(ROOT), **keys_env(key)},
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
 
     def close(self) -> None:
         self._loop.call_soon_threadsafe(self._stop.set)

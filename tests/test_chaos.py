@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,47 +22,13 @@ from pathlib import Path
 import pytest
 
 from hailuo_batch.state import load_state
-from tests.conftest import ROOT, SimThread, write_manifest
+from tests.conftest import SimThread, journal_lines, write_manifest
 
 pytestmark = pytest.mark.chaos
 
 KEY = "sk-chaos"
 LISTERS = {"gmi", "minimax"}  # providers whose task list reconciles a lost reply
 SCENARIOS = 8
-
-
-def _spawn(
-    manifest: Path, provider: str, sim: SimThread, budget: float | None
-) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "NOVITA_API_KEY": KEY,
-        "GMI_API_KEY": KEY,
-        "AIMLAPI_API_KEY": KEY,
-        "MINIMAX_API_KEY": KEY,
-    }
-    args = [
-        sys.executable,
-        "-m",
-        "hailuo_batch",
-        "run",
-        str(manifest),
-        "--quiet",
-        "--json",
-        "--base-url",
-        f"{provider}={sim.url(provider)}",
-    ]
-    if budget is not None:
-        args += ["--budget", str(budget)]
-    return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-
-
-def _lines(folder: Path) -> int:
-    try:
-        return (folder / "journal.jsonl").read_bytes().count(b"\n")
-    except FileNotFoundError:
-        return 0
 
 
 @pytest.mark.parametrize("seed", range(SCENARIOS))
@@ -91,13 +55,24 @@ def test_invariants_hold_under_random_faults_and_kills(
     prices = f"prices: {{{provider}: {{6s-768P: 0.28}}}}\n"
     manifest = write_manifest(tmp_path, jobs, provider=provider, extra=prices)
     out = tmp_path / "out"
+    budget_args = ("--budget", str(budget)) if budget is not None else ()
+
+    def spawn() -> subprocess.Popen[bytes]:
+        return sim.spawn(
+            manifest,
+            "--json",
+            *budget_args,
+            providers=(provider,),
+            key=KEY,
+            stderr=subprocess.DEVNULL,
+        )
 
     kills = 0
     for _ in range(rng.randint(1, 3)):
-        target = _lines(out) + rng.randint(3, 30)
-        child = _spawn(manifest, provider, sim, budget)
+        target = journal_lines(out) + rng.randint(3, 30)
+        child = spawn()
         deadline = time.monotonic() + 60
-        while child.poll() is None and _lines(out) < target and time.monotonic() < deadline:
+        while child.poll() is None and journal_lines(out) < target and time.monotonic() < deadline:
             time.sleep(0.005)
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
@@ -106,7 +81,7 @@ def test_invariants_hold_under_random_faults_and_kills(
 
     summary: dict[str, object] = {}
     for _ in range(6):  # resume until the run finishes (a budget stop is a finish too)
-        child = _spawn(manifest, provider, sim, budget)
+        child = spawn()
         output, _ = child.communicate(timeout=180)
         summary = json.loads(output)
         if summary["exit_code"] in (0, 1) or (
@@ -151,7 +126,7 @@ def test_invariants_hold_under_random_faults_and_kills(
     # a finished folder re-runs without a single request
     before = sim.stats()
     if summary["exit_code"] in (0, 1):
-        again = _spawn(manifest, provider, sim, budget)
+        again = spawn()
         again.communicate(timeout=60)
         after = sim.stats()
         for counter in ("submitted", "polls", "downloads", "retrieves"):

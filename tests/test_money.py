@@ -5,21 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import Result
-
 from hailuo_batch.state import load_state, read_lock
 from tests.conftest import SimThread, run_line, write_manifest
 
 KEY = "sk-money-test"
-ENV = {"NOVITA_API_KEY": KEY, "AIMLAPI_API_KEY": KEY, "GMI_API_KEY": KEY, "MINIMAX_API_KEY": KEY}
 PRICES = "prices: {novita: {6s-768P: 0.28}, aimlapi: {6s-768P: 0.30}}\n"
-
-
-def run(
-    manifest: Path, sim: SimThread, *args: str, providers: tuple[str, ...] = ("novita",)
-) -> Result:
-    urls = [arg for name in providers for arg in ("--base-url", f"{name}={sim.url(name)}")]
-    return run_line("run", str(manifest), *urls, "--quiet", *args, env=ENV)
 
 
 def by_provider(sim: SimThread, name: str, counter: str) -> int:
@@ -31,13 +21,13 @@ def test_budget_caps_submits_and_a_bigger_budget_finishes_the_rest(
 ) -> None:
     sim = sim_server()
     manifest = write_manifest(tmp_path, 10, extra=PRICES)
-    first = run(manifest, sim, "--budget", "1.00")
+    first = sim.run(manifest, "--budget", "1.00", key=KEY)
     assert first.exit_code == 3, first.output
     assert "budget of $1.00 reached" in first.output
     assert sim.stats()["submitted"] == 3  # 3 x $0.28 = $0.84; a fourth would be $1.12
     status = run_line("status", str(tmp_path / "out"), "--json")
     assert '"spend_usd": 0.84' in status.output
-    second = run(manifest, sim, "--budget", "5")
+    second = sim.run(manifest, "--budget", "5", key=KEY)
     assert second.exit_code == 0, second.output
     stats = sim.stats()
     assert stats["submitted"] == 10 and stats["duplicate_submits"] == 0
@@ -49,7 +39,7 @@ def test_a_budget_without_known_prices_is_refused_before_anything_is_sent(
 ) -> None:
     sim = sim_server()
     manifest = write_manifest(tmp_path, 2)
-    result = run(manifest, sim, "--budget", "3")
+    result = sim.run(manifest, "--budget", "3", key=KEY)
     assert result.exit_code == 2
     assert "no price is known for novita: 6s-768P" in result.output
     assert sim.stats()["submitted"] == 0
@@ -60,7 +50,7 @@ def test_out_of_balance_provider_fails_over_and_the_lock_says_who_made_each_vide
 ) -> None:
     sim = sim_server(outages={"novita": "balance"})
     manifest = write_manifest(tmp_path, 6, provider="[novita, aimlapi]")
-    result = run(manifest, sim, providers=("novita", "aimlapi"))
+    result = sim.run(manifest, key=KEY, providers=("novita", "aimlapi"))
     assert result.exit_code == 0, result.output
     lock = read_lock(tmp_path / "out")
     assert lock is not None
@@ -75,7 +65,7 @@ def test_a_provider_that_is_down_is_left_for_the_next_one(
 ) -> None:
     sim = sim_server(outages={"novita": "down"})
     manifest = write_manifest(tmp_path, 4, provider="[novita, aimlapi]")
-    result = run(manifest, sim, providers=("novita", "aimlapi"))
+    result = sim.run(manifest, key=KEY, providers=("novita", "aimlapi"))
     assert result.exit_code == 0, result.output
     assert by_provider(sim, "aimlapi", "submitted") == 4
     assert load_state(tmp_path / "out").jobs  # and nothing was counted twice:
@@ -87,7 +77,7 @@ def test_a_lone_provider_that_is_out_of_balance_stops_the_run_with_exit_3(
 ) -> None:
     sim = sim_server(outages={"novita": "balance"})
     manifest = write_manifest(tmp_path, 3)
-    result = run(manifest, sim)
+    result = sim.run(manifest, key=KEY)
     assert result.exit_code == 3
     assert "novita is out of balance" in result.output
 
@@ -97,7 +87,7 @@ def test_lost_replies_on_gmi_are_found_by_listing_not_paid_twice(
 ) -> None:
     sim = sim_server(fault_rate=0.4, faults=("lost-reply",), seed=3)
     manifest = write_manifest(tmp_path, 12, provider="gmi")
-    result = run(manifest, sim, providers=("gmi",))
+    result = sim.run(manifest, key=KEY, providers=("gmi",))
     assert result.exit_code == 0, result.output
     stats = sim.stats()
     assert stats["lost_replies"] >= 2

@@ -18,17 +18,6 @@ MP4 = Path(__file__).parent / "data" / "tiny.mp4"
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="alert(1)"> & "quotes"'
 
 
-def run(manifest: Path, sim: SimThread) -> Any:
-    return run_line(
-        "run",
-        str(manifest),
-        "--base-url",
-        f"novita={sim.url('novita')}",
-        "--quiet",
-        env={"NOVITA_API_KEY": "sk-test"},
-    )
-
-
 def lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -38,7 +27,7 @@ def test_a_run_leaves_results_posters_and_a_report(
 ) -> None:
     sim = sim_server()
     manifest = write_manifest(tmp_path, 4)
-    assert run(manifest, sim).exit_code == 0
+    assert sim.run(manifest).exit_code == 0
     out = tmp_path / "out"
     rows = lines(out / "results.jsonl")
     assert [row["id"] for row in rows] == sorted(row["id"] for row in rows)
@@ -66,7 +55,7 @@ def test_report_rebuilds_everything_offline_and_makes_missing_posters(
 ) -> None:
     sim = sim_server()
     manifest = write_manifest(tmp_path, 2)
-    assert run(manifest, sim).exit_code == 0
+    assert sim.run(manifest).exit_code == 0
     out = tmp_path / "out"
     before = (out / "results.jsonl").read_bytes()
     for made in ("results.jsonl", "report.html"):
@@ -86,7 +75,7 @@ def test_csv_has_one_row_per_video_with_iso_times(
 ) -> None:
     sim = sim_server()
     manifest = write_manifest(tmp_path, 3)
-    assert run(manifest, sim).exit_code == 0
+    assert sim.run(manifest).exit_code == 0
     out = tmp_path / "out"
     result = run_line("report", str(out), "--format", "csv")
     assert result.exit_code == 0

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hailuo_batch.state import read_lock
-from tests.conftest import SimThread, run_line
+from tests.conftest import SimThread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -50,25 +50,13 @@ def _manifest(folder: Path, prompts: dict[str, str]) -> Path:
     return path
 
 
-def _run(manifest: Path, sim: SimThread) -> int:
-    result = run_line(
-        "run",
-        str(manifest),
-        "--base-url",
-        f"novita={sim.url('novita')}",
-        "--quiet",
-        env={"NOVITA_API_KEY": "sk-test"},
-    )
-    return result.exit_code
-
-
 @pytest.fixture
 def folder(tmp_path: Path, sim_server: Callable[..., SimThread]) -> Path:
     """Two videos done (one with a hostile prompt), then a job whose tasks always fail."""
     good = {"fox": "a red fox in fresh snow", "xss": HOSTILE}
-    assert _run(_manifest(tmp_path, good), sim_server()) == 0
+    assert sim_server().run(_manifest(tmp_path, good)).exit_code == 0
     doomed = {**good, "doomed": "a job the provider keeps failing"}
-    assert _run(_manifest(tmp_path, doomed), sim_server(task_failure_rate=1.0)) == 1
+    assert sim_server(task_failure_rate=1.0).run(_manifest(tmp_path, doomed)).exit_code == 1
     return tmp_path / "out"
 
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,26 +11,9 @@ from pathlib import Path
 import pytest
 
 from hailuo_batch.state import FolderLock, load_state
-from tests.conftest import ROOT, SimThread, run_line, write_manifest
+from tests.conftest import SimThread, journal_lines, run_line, write_manifest
 
 KEY = "sk-test-SECRET-9f8e7d"
-
-
-def run(manifest: Path, sim: SimThread, *args: str, provider: str = "novita") -> object:
-    return run_line(
-        "run",
-        str(manifest),
-        "--base-url",
-        f"{provider}={sim.url(provider)}",
-        "--quiet",
-        *args,
-        env={
-            "NOVITA_API_KEY": KEY,
-            "GMI_API_KEY": KEY,
-            "AIMLAPI_API_KEY": KEY,
-            "MINIMAX_API_KEY": KEY,
-        },
-    )
 
 
 def videos(folder: Path) -> list[Path]:
@@ -45,7 +25,7 @@ def test_fifty_jobs_through_faults_all_done_none_paid_twice(
 ) -> None:
     sim = sim_server(fault_rate=0.2, slow_seconds=0.3, max_concurrent=8)
     manifest = write_manifest(tmp_path, 50)
-    result = run(manifest, sim)
+    result = sim.run(manifest, key=KEY)
     stats = sim.stats()
     assert result.exit_code == 0, result.output
     assert len(videos(tmp_path)) == 50
@@ -60,13 +40,13 @@ def test_a_finished_folder_runs_again_without_a_single_request(
 ) -> None:
     sim = sim_server()
     manifest = write_manifest(tmp_path, 5)
-    assert run(manifest, sim).exit_code == 0
+    assert sim.run(manifest, key=KEY).exit_code == 0
     before = sim.stats()
     outputs = [
         tmp_path / "out" / name for name in ("manifest.lock.json", "report.html", "results.jsonl")
     ]
     written = [path.stat().st_mtime_ns for path in outputs]
-    result = run(manifest, sim)
+    result = sim.run(manifest, key=KEY)
     assert result.exit_code == 0
     after = sim.stats()
     for counter in ("submitted", "polls", "downloads"):
@@ -79,11 +59,11 @@ def test_a_deleted_video_is_fetched_again_not_regenerated(
 ) -> None:
     sim = sim_server()
     manifest = write_manifest(tmp_path, 3)
-    assert run(manifest, sim).exit_code == 0
+    assert sim.run(manifest, key=KEY).exit_code == 0
     lost = videos(tmp_path)[0]
     lost.unlink()
     before = sim.stats()
-    assert run(manifest, sim).exit_code == 0
+    assert sim.run(manifest, key=KEY).exit_code == 0
     after = sim.stats()
     assert lost.exists()
     assert after["submitted"] == before["submitted"]
@@ -95,13 +75,13 @@ def test_a_corrupted_video_is_fetched_again(
 ) -> None:
     sim = sim_server()
     manifest = write_manifest(tmp_path, 2)
-    assert run(manifest, sim).exit_code == 0
+    assert sim.run(manifest, key=KEY).exit_code == 0
     target = videos(tmp_path)[0]
     data = bytearray(target.read_bytes())
     data[len(data) // 2] ^= 0xFF
     target.write_bytes(bytes(data))
     before = sim.stats()
-    assert run(manifest, sim).exit_code == 0
+    assert sim.run(manifest, key=KEY).exit_code == 0
     assert sim.stats()["downloads"] == before["downloads"] + 1
     assert target.read_bytes() != bytes(data)
 
@@ -111,7 +91,7 @@ def test_a_refused_key_stops_the_run_at_once_with_exit_3(
 ) -> None:
     sim = sim_server(valid_keys={"novita": "the-right-key"})
     manifest = write_manifest(tmp_path, 10)
-    result = run(manifest, sim)
+    result = sim.run(manifest, key=KEY)
     assert result.exit_code == 3, result.output
     assert "refused the API key" in result.output
     assert sim.stats()["submitted"] == 0
@@ -122,7 +102,7 @@ def test_tasks_that_keep_failing_end_failed_with_reasons_exit_1(
 ) -> None:
     sim = sim_server(task_failure_rate=1.0)
     manifest = write_manifest(tmp_path, 3)
-    result = run(manifest, sim)
+    result = sim.run(manifest, key=KEY)
     assert result.exit_code == 1, result.output
     assert sim.stats()["submitted"] == 9  # max_attempts 3 x 3 jobs
     status = run_line("status", str(tmp_path / "out"))
@@ -135,7 +115,7 @@ def test_the_api_key_is_written_nowhere(
 ) -> None:
     sim = sim_server(fault_rate=0.2, slow_seconds=0.1, task_failure_rate=0.3)
     manifest = write_manifest(tmp_path, 8)
-    result = run(manifest, sim, "--json")
+    result = sim.run(manifest, "--json", key=KEY)
     assert KEY not in result.output
     for path in (tmp_path / "out").rglob("*"):
         if path.is_file():
@@ -148,7 +128,7 @@ def test_a_folder_in_use_is_refused_with_exit_3(
     sim = sim_server()
     manifest = write_manifest(tmp_path, 1)
     with FolderLock(tmp_path / "out"):
-        result = run(manifest, sim)
+        result = sim.run(manifest, key=KEY)
     assert result.exit_code == 3
     assert "is in use by another run" in result.output
     assert sim.stats()["submitted"] == 0
@@ -162,32 +142,6 @@ def test_a_missing_key_is_exit_2_naming_the_variable(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
-def _spawn(manifest: Path, sim: SimThread) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "NOVITA_API_KEY": KEY, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hailuo_batch",
-            "run",
-            str(manifest),
-            "--quiet",
-            "--base-url",
-            f"novita={sim.url('novita')}",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-
-
-def _journal_lines(folder: Path) -> int:
-    try:
-        return (folder / "out" / "journal.jsonl").read_bytes().count(b"\n")
-    except FileNotFoundError:
-        return 0
-
-
 @pytest.mark.slow
 def test_killed_at_random_points_then_resumed_nothing_lost_nor_paid_twice(
     tmp_path: Path, sim_server: Callable[..., SimThread]
@@ -198,10 +152,10 @@ def test_killed_at_random_points_then_resumed_nothing_lost_nor_paid_twice(
     rng = random.Random(5)
     kills = 0
     for _ in range(4):
-        target = _journal_lines(tmp_path) + rng.randint(5, 40)
-        child = _spawn(manifest, sim)
+        target = journal_lines(tmp_path / "out") + rng.randint(5, 40)
+        child = sim.spawn(manifest, key=KEY)
         deadline = time.monotonic() + 30
-        while child.poll() is None and _journal_lines(tmp_path) < target:
+        while child.poll() is None and journal_lines(tmp_path / "out") < target:
             if time.monotonic() > deadline:
                 break
             time.sleep(0.005)
@@ -209,7 +163,7 @@ def test_killed_at_random_points_then_resumed_nothing_lost_nor_paid_twice(
             child.send_signal(signal.SIGKILL)
             kills += 1
         child.communicate()
-    final = _spawn(manifest, sim)
+    final = sim.spawn(manifest, key=KEY)
     output = final.communicate(timeout=120)[0].decode()
     assert final.returncode == 0, output
     assert len(videos(tmp_path)) == 30
@@ -225,9 +179,9 @@ def test_ctrl_c_exits_3_promptly_and_the_next_run_finishes(
 ) -> None:
     sim = sim_server(gen_seconds=1.0, max_concurrent=4)
     manifest = write_manifest(tmp_path, 12)
-    child = _spawn(manifest, sim)
+    child = sim.spawn(manifest, key=KEY)
     deadline = time.monotonic() + 30
-    while _journal_lines(tmp_path) < 20 and time.monotonic() < deadline:
+    while journal_lines(tmp_path / "out") < 20 and time.monotonic() < deadline:
         time.sleep(0.01)
     assert child.poll() is None, "the run ended before it could be interrupted"
     child.send_signal(signal.SIGINT)
@@ -236,7 +190,7 @@ def test_ctrl_c_exits_3_promptly_and_the_next_run_finishes(
     assert child.returncode == 3, output
     assert time.monotonic() - started < 5
     assert "stopped early: interrupted" in output
-    final = _spawn(manifest, sim)
+    final = sim.spawn(manifest, key=KEY)
     final.communicate(timeout=120)
     assert final.returncode == 0
     assert len(videos(tmp_path)) == 12

@@ -45,14 +45,7 @@ def finished_folder(
 ) -> Path:
     server = sim_server(**sim)
     manifest = write_manifest(tmp_path, jobs)
-    result = run_line(
-        "run",
-        str(manifest),
-        "--base-url",
-        f"novita={server.url('novita')}",
-        "--quiet",
-        env={"NOVITA_API_KEY": "sk-test"},
-    )
+    result = server.run(manifest)
     assert result.exit_code == 0, result.output
     return tmp_path / "out"
 
