@@ -10,8 +10,9 @@ Times are in seconds.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -73,24 +74,18 @@ class AiohttpTransport:
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         body = orjson.dumps(request.json) if request.json is not None else None
-        try:
+        with _wire_errors(timeout="no answer in time", lost="connection lost"):
             async with self._client().request(
                 request.method, request.url, headers=dict(request.headers), data=body
             ) as response:
                 payload = await response.read()
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 return HttpResponse(response.status, payload, headers)
-        except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as exc:
-            raise TransportError(f"cannot connect: {_reason(exc)}", sent=False) from None
-        except asyncio.TimeoutError:
-            raise TransportError("no answer in time", sent=True) from None
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"connection lost: {_reason(exc)}", sent=True) from None
 
     async def download(self, url: str, dest: Path) -> Downloaded:
         digest = hashlib.sha256()
         size = 0
-        try:
+        with _wire_errors(timeout="download timed out", lost="download interrupted"):
             async with self._client().get(url, timeout=self._download_timeout) as response:
                 if response.status != 200:
                     await response.read()
@@ -101,12 +96,6 @@ class AiohttpTransport:
                         size += len(chunk)
                         await handle.write(chunk)
                     await handle.flush()
-        except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as exc:
-            raise TransportError(f"cannot connect: {_reason(exc)}", sent=False) from None
-        except asyncio.TimeoutError:
-            raise TransportError("download timed out", sent=True) from None
-        except aiohttp.ClientError as exc:
-            raise TransportError(f"download interrupted: {_reason(exc)}", sent=True) from None
         return Downloaded(200, size, digest.hexdigest())
 
     async def close(self) -> None:
@@ -121,6 +110,19 @@ class AiohttpTransport:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.close()
+
+
+@contextlib.contextmanager
+def _wire_errors(*, timeout: str, lost: str) -> Iterator[None]:
+    """aiohttp's failures as `TransportError`: only a failed connect was surely not sent."""
+    try:
+        yield
+    except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as exc:
+        raise TransportError(f"cannot connect: {_reason(exc)}", sent=False) from None
+    except asyncio.TimeoutError:
+        raise TransportError(timeout, sent=True) from None
+    except aiohttp.ClientError as exc:
+        raise TransportError(f"{lost}: {_reason(exc)}", sent=True) from None
 
 
 def _dumps(value: object) -> str:
