@@ -8,6 +8,10 @@
     ├── NotAnOutputFolderError(path)   a folder without a lockfile given to report/verify: exit 2
     └── simulator.persistence.TaskFileError   a simulator task file we cannot read: exit 2
 
+    TransportError(sent)               no usable answer came back; `sent` says whether the
+                                       request may have reached the server (not a
+                                       HailuoBatchError: the engine always handles it)
+
 The CLI turns `HailuoBatchError` into an exit code in exactly one place.
 """
 
@@ -16,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hailuo_batch.jobs import ErrorKind
+from hailuo_batch.core.jobs import ErrorKind
 
 Severity = Literal["error", "warning"]
 
@@ -98,6 +102,14 @@ class NotAnOutputFolderError(HailuoBatchError):
             f"{path} has no manifest.lock.json: it is not an output folder of hailuo-batch "
             "(give the folder a manifest's `output:` or `--out` names, after a `run`)"
         )
+
+
+class TransportError(Exception):
+    """No usable answer came back. `sent`: the request may have reached the server."""
+
+    def __init__(self, message: str, *, sent: bool) -> None:
+        super().__init__(message)
+        self.sent = sent
 
 
 def short(value: Any, limit: int = 60) -> str:

@@ -21,20 +21,13 @@ import aiofiles
 import aiohttp
 import orjson
 
-from hailuo_batch.providers.base import HttpRequest, HttpResponse
+from hailuo_batch.core.http import HttpRequest, HttpResponse
+from hailuo_batch.errors import TransportError
 
 if TYPE_CHECKING:
     from types import TracebackType
 
 CHUNK = 256 * 1024
-
-
-class TransportError(Exception):
-    """No usable answer came back. `sent`: the request may have reached the server."""
-
-    def __init__(self, message: str, *, sent: bool) -> None:
-        super().__init__(message)
-        self.sent = sent
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER
 from hailuo_batch.cli import cli
+from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER
 
 ROOT = Path(__file__).resolve().parent.parent
 

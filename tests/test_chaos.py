@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from hailuo_batch.state import load_state
+from hailuo_batch.store.fold import load_state
 from tests.conftest import SimThread, journal_lines, write_manifest
 
 pytestmark = pytest.mark.chaos

@@ -7,17 +7,19 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from hailuo_batch.capabilities import Rate
-from hailuo_batch.clock import ManualClock
-from hailuo_batch.engine import Engine, RunSettings, RunSummary
-from hailuo_batch.manifest import load_manifest
-from hailuo_batch.media import image_ref
-from hailuo_batch.plan import build_plan
+from hailuo_batch.core.capabilities import Rate
+from hailuo_batch.core.clock import ManualClock
+from hailuo_batch.core.http import HttpRequest, HttpResponse
+from hailuo_batch.errors import TransportError
+from hailuo_batch.manifest.document import load_manifest
+from hailuo_batch.manifest.images import image_ref
+from hailuo_batch.manifest.plan import build_plan
+from hailuo_batch.manifest.rows import read_rows
 from hailuo_batch.providers import make_provider
-from hailuo_batch.providers.base import HttpRequest, HttpResponse
-from hailuo_batch.rows import read_rows
-from hailuo_batch.state import Journal, load_state
-from hailuo_batch.transport import MockTransport, TransportError
+from hailuo_batch.run.engine import Engine, RunSettings, RunSummary
+from hailuo_batch.store.fold import load_state
+from hailuo_batch.store.journal import Journal
+from hailuo_batch.transport import MockTransport
 
 MP4 = Path(__file__).parent / "data" / "tiny.mp4"
 

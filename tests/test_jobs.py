@@ -9,11 +9,11 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hailuo_batch.jobs import ImageRef, VideoRequest, job_key
-from hailuo_batch.manifest import load_manifest
-from hailuo_batch.media import image_ref
-from hailuo_batch.plan import build_plan
-from hailuo_batch.rows import read_rows
+from hailuo_batch.core.jobs import ImageRef, VideoRequest, job_key
+from hailuo_batch.manifest.document import load_manifest
+from hailuo_batch.manifest.images import image_ref
+from hailuo_batch.manifest.plan import build_plan
+from hailuo_batch.manifest.rows import read_rows
 
 requests = st.builds(
     VideoRequest,

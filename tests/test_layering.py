@@ -1,4 +1,5 @@
-"""Imports flow one way: values <- pure logic <- outside world <- engine <- CLI (STYLE.md)."""
+"""Imports flow one way, package by package: values <- manifest, policy, providers <- transport,
+store <- outputs <- run <- cli (STYLE.md). The simulator stands beside the stack."""
 
 from __future__ import annotations
 
@@ -9,47 +10,27 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "hailuo_batch"
 LEVEL = {
-    "jobs": 1,
-    "events": 1,
+    "core": 1,
     "errors": 1,
-    "capabilities": 1,
-    "clock": 1,
-    "prices": 1,
-    "schemas": 1,
     "manifest": 2,
-    "yamlfile": 2,
-    "rows": 3,
-    "plan": 2,
-    "checks": 2,
+    "policy": 2,
     "providers": 2,
-    "retry": 2,
-    "limits": 2,
-    "polling": 2,
-    "budget": 2,
-    "gallery": 2,
     "transport": 3,
-    "atomic": 3,
-    "state": 3,
-    "media": 3,
-    "report": 3,
-    "verify": 3,
-    "progress": 3,
-    "prepare": 3,
-    "engine": 4,
-    "fetching": 4,
-    "runner": 4,
-    "cli": 5,
-    "__main__": 5,
-    "__init__": 1,
+    "store": 3,
+    "outputs": 4,
+    "run": 5,
+    "cli": 6,
+    "__main__": 6,
 }
+BESIDE = "simulator"  # uses aiohttp.web and the error tree only
 
 
-def _module_of(path: Path) -> str:
-    parts = path.relative_to(PACKAGE).with_suffix("").parts
-    return parts[0]
+def _package_of(path: Path) -> str:
+    return path.relative_to(PACKAGE).with_suffix("").parts[0]
 
 
 def _imports(path: Path) -> set[str]:
+    """The top-level parts of hailuo_batch a module imports (`__init__` for the package root)."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module:
@@ -61,25 +42,33 @@ def _imports(path: Path) -> set[str]:
         for name in names:
             if name.startswith("hailuo_batch."):
                 found.add(name.split(".")[1])
-            elif name == "hailuo_batch" and isinstance(node, ast.ImportFrom):
-                found.update(alias.name for alias in node.names)
+            elif name == "hailuo_batch":
+                found.add("__init__")
     return found
 
 
-SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if _module_of(p) != "simulator")
+SOURCES = sorted(
+    p for p in PACKAGE.rglob("*.py") if _package_of(p) not in (BESIDE, "__init__", "_version")
+)
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_modules_import_only_their_level_or_below(path: Path) -> None:
-    own = _module_of(path)
-    for imported in _imports(path) - {own, "__version__"}:
-        if imported == "simulator":
-            assert own in ("runner", "cli"), f"{own} imports the simulator"
+    own = _package_of(path)
+    for imported in _imports(path) - {own, "__init__", "_version"}:
+        if imported == BESIDE:
+            assert own in ("run", "cli"), f"{own} imports the simulator"
             continue
         assert LEVEL[imported] <= LEVEL[own], f"{own} (level {LEVEL[own]}) imports {imported}"
 
 
-def test_the_simulator_never_reads_our_adapters_or_capabilities() -> None:
-    for path in (PACKAGE / "simulator").rglob("*.py"):
-        imported = _imports(path)
-        assert not imported & {"providers", "capabilities", "engine", "plan"}, path
+def test_the_simulator_reads_nothing_of_ours_but_the_error_tree() -> None:
+    """It follows docs/providers/ on its own: importing our adapters or capability table
+    would make it share their misreadings, and the contract tests would prove nothing."""
+    for path in (PACKAGE / BESIDE).rglob("*.py"):
+        assert _imports(path) <= {"errors", BESIDE}, path
+
+
+def test_every_package_is_a_known_layer() -> None:
+    packages = {_package_of(p) for p in PACKAGE.rglob("*.py")}
+    assert packages - {BESIDE, "__init__", "_version"} == set(LEVEL)

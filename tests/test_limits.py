@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hailuo_batch.capabilities import Rate, parse_rate
-from hailuo_batch.clock import ManualClock
-from hailuo_batch.limits import ConcurrencyGate, RateLimiter
-from hailuo_batch.polling import PAD, next_poll_delay
-from hailuo_batch.providers.base import TaskStatus
-from hailuo_batch.retry import MAX_RETRY_AFTER, Backoff, parse_retry_after
+from hailuo_batch.core.capabilities import Rate, parse_rate
+from hailuo_batch.core.clock import ManualClock
+from hailuo_batch.core.http import TaskStatus, parse_retry_after
+from hailuo_batch.policy.limits import ConcurrencyGate, RateLimiter
+from hailuo_batch.policy.polling import PAD, next_poll_delay
+from hailuo_batch.policy.retry import MAX_RETRY_AFTER, Backoff
 
 
 @settings(max_examples=30, deadline=None)

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from hailuo_batch.errors import ManifestError
-from hailuo_batch.manifest import load_manifest
-from hailuo_batch.media import image_ref
-from hailuo_batch.plan import build_plan, render
-from hailuo_batch.rows import read_rows
-from hailuo_batch.yamlfile import load_yaml
+from hailuo_batch.manifest.document import load_manifest
+from hailuo_batch.manifest.images import image_ref
+from hailuo_batch.manifest.plan import build_plan, render
+from hailuo_batch.manifest.rows import read_rows
+from hailuo_batch.manifest.yamlfile import load_yaml
 
 
 def test_lines_are_kept_for_mappings_keys_and_lists() -> None:

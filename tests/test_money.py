@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from hailuo_batch.state import load_state, read_lock
+from hailuo_batch.store.fold import load_state
+from hailuo_batch.store.lockfile import read_lock
 from tests.conftest import SimThread, run_line, write_manifest
 
 KEY = "sk-money-test"

@@ -9,9 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hailuo_batch import gallery
-from hailuo_batch.report import LiveReport, build_report, result_row
-from hailuo_batch.state import JobRecord, RunState, lock_document, read_lock
+from hailuo_batch.outputs import gallery
+from hailuo_batch.outputs.live import LiveReport
+from hailuo_batch.outputs.report import build_report
+from hailuo_batch.outputs.results import result_row
+from hailuo_batch.store.fold import JobRecord, RunState
+from hailuo_batch.store.lockfile import lock_document, read_lock
 from tests.conftest import ROOT, SimThread, run_line, write_manifest
 
 MP4 = Path(__file__).parent / "data" / "tiny.mp4"

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from hailuo_batch.state import read_lock
+from hailuo_batch.store.lockfile import read_lock
 from tests.conftest import SimThread
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from hailuo_batch.state import FolderLock, load_state
+from hailuo_batch.store.fold import load_state
+from hailuo_batch.store.folder_lock import FolderLock
 from tests.conftest import SimThread, journal_lines, run_line, write_manifest
 
 KEY = "sk-test-SECRET-9f8e7d"

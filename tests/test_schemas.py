@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hailuo_batch import schemas
+from hailuo_batch.core import schemas
 from tests.conftest import ROOT
 
 
@@ -59,7 +59,7 @@ def test_installed_wheel_carries_and_loads_the_schema(tmp_path: Path) -> None:
         check=True,
     )
     code = (
-        "import hailuo_batch.schemas as s; d = s.schema_dir(); "
+        "import hailuo_batch.core.schemas as s; d = s.schema_dir(); "
         "print(str(d)); print(s.load('manifest.schema.json')['title'])"
     )
     out = subprocess.run(

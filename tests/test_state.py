@@ -8,14 +8,10 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hailuo_batch.state import (
-    JOURNAL,
-    Journal,
-    fold,
-    load_state,
-    lock_document,
-    read_events,
-)
+from hailuo_batch.core.layout import JOURNAL
+from hailuo_batch.store.fold import fold, load_state, read_events
+from hailuo_batch.store.journal import Journal
+from hailuo_batch.store.lockfile import lock_document
 
 KEYS = ["k1", "k2", "k3"]
 events = st.lists(

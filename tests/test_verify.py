@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from hailuo_batch.state import read_lock
-from hailuo_batch.verify import mismatches
+from hailuo_batch.outputs.verify import mismatches
+from hailuo_batch.store.lockfile import read_lock
 from tests.conftest import SimThread, run_line, write_manifest
 
 FITS = {"frames": 150, "duration": 6.0, "width": 1366, "height": 768}

@@ -16,19 +16,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
 
-from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER, MODEL_RULES, Capabilities
+from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, MODEL_RULES, Capabilities
+from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
+from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
 from hailuo_batch.errors import ProviderError
-from hailuo_batch.jobs import ErrorKind, FailureKind, VideoRequest
-from hailuo_batch.providers.base import (
-    HttpRequest,
-    HttpResponse,
-    SubmitImages,
-    TaskState,
-    TaskStatus,
-    bearer_headers,
-    http_error,
-    read_json,
-)
+from hailuo_batch.providers.base import bearer_headers, http_error, read_json
 
 MAX_MESSAGE_CHARS = 500
 _REDACTED = "[redacted]"

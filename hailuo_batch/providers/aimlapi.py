@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
+from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
+from hailuo_batch.core.jobs import ErrorKind, VideoRequest
 from hailuo_batch.errors import ProviderError
-from hailuo_batch.jobs import ErrorKind, VideoRequest
 from hailuo_batch.providers._adapter import (
     Adapter,
     as_number,
@@ -23,13 +24,6 @@ from hailuo_batch.providers._adapter import (
     query_value,
     snippet,
     state_for,
-)
-from hailuo_batch.providers.base import (
-    HttpRequest,
-    HttpResponse,
-    SubmitImages,
-    TaskState,
-    TaskStatus,
 )
 
 _GENERATIONS = "/v2/video/generations"

@@ -1,75 +1,26 @@
-"""The provider adapter role, and the request/response/status values adapters speak in.
+"""The provider adapter role, and the small helpers every adapter's wire reading shares.
 
 Adapters are sans-I/O (STYLE.md habit 7): they turn a neutral request into an
 `HttpRequest` and an `HttpResponse` into a task id, a `TaskStatus` or a classified
-`ProviderError`; the engine does the talking. Times are in seconds.
+`ProviderError` (values in `core.http`); the engine does the talking. Times are in seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Protocol
 
 import orjson
 
-from hailuo_batch.capabilities import Capabilities
+from hailuo_batch.core.capabilities import Capabilities
+from hailuo_batch.core.http import (
+    HttpRequest,
+    HttpResponse,
+    SubmitImages,
+    TaskStatus,
+    parse_retry_after,
+)
+from hailuo_batch.core.jobs import ErrorKind, VideoRequest
 from hailuo_batch.errors import ProviderError
-from hailuo_batch.jobs import ErrorKind, FailureKind, VideoRequest
-from hailuo_batch.retry import parse_retry_after
-
-
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
-    """One request to send. `headers` may hold a key, so it is kept out of `repr`."""
-
-    method: Literal["GET", "POST", "PUT"]
-    url: str
-    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
-    json: Mapping[str, object] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    """One answer as received. Header names are lower-case."""
-
-    status: int
-    body: bytes
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitImages:
-    """The first and last frame as the wire carries them: a public URL or a `data:` URI."""
-
-    first: str | None = None
-    last: str | None = None
-
-
-TaskState = Literal["queued", "running", "finalizing", "succeeded", "failed"]
-
-
-@dataclass(frozen=True, slots=True)
-class TaskStatus:
-    """A provider's answer about one task, in neutral terms.
-
-    `finalizing`: the provider is done but the video URL needs one more call
-    (`retrieve_request`), e.g. MiniMax's `files/retrieve`. `succeeded` carries the URL
-    and how long it lives: `url_expires_at` (epoch seconds) when the URL itself says so,
-    else `url_ttl` (seconds from now) when the answer or the docs say so.
-    """
-
-    state: TaskState
-    raw_status: str
-    progress: float | None = None  # 0.0 .. 1.0
-    eta: float | None = None
-    video_url: str | None = None
-    url_ttl: float | None = None
-    url_expires_at: float | None = None
-    file_id: str | None = None
-    failure: FailureKind | None = None
-    message: str = ""
-    warning: str | None = None  # e.g. a status string we did not know
 
 
 class Provider(Protocol):

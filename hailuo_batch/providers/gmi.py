@@ -11,8 +11,9 @@ import re
 from collections.abc import Collection, Mapping
 from urllib.parse import quote
 
+from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
+from hailuo_batch.core.jobs import ErrorKind, VideoRequest
 from hailuo_batch.errors import ProviderError
-from hailuo_batch.jobs import ErrorKind, VideoRequest
 from hailuo_batch.providers._adapter import (
     Adapter,
     as_list,
@@ -26,13 +27,6 @@ from hailuo_batch.providers._adapter import (
     same_request,
     snippet,
     state_for,
-)
-from hailuo_batch.providers.base import (
-    HttpRequest,
-    HttpResponse,
-    SubmitImages,
-    TaskState,
-    TaskStatus,
 )
 
 # UNVERIFIED: GMI confirms `Minimax-Hailuo-2.3(-Fast)`; the 02 id follows the same naming.

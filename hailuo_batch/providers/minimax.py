@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
+from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
+from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
 from hailuo_batch.errors import ProviderError
-from hailuo_batch.jobs import ErrorKind, FailureKind, VideoRequest
 from hailuo_batch.providers._adapter import (
     Adapter,
     as_id,
@@ -25,14 +26,7 @@ from hailuo_batch.providers._adapter import (
     snippet,
     state_for,
 )
-from hailuo_batch.providers.base import (
-    HttpRequest,
-    HttpResponse,
-    SubmitImages,
-    TaskState,
-    TaskStatus,
-    kind_for_http_status,
-)
+from hailuo_batch.providers.base import kind_for_http_status
 
 _MODEL_ID = {"hailuo-02": "MiniMax-Hailuo-02", "video-01": "video-01"}
 

@@ -7,8 +7,9 @@ video URL is in the poll answer: two steps, no retrieve. Times are in seconds.
 
 from __future__ import annotations
 
+from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
+from hailuo_batch.core.jobs import ErrorKind, VideoRequest
 from hailuo_batch.errors import ProviderError
-from hailuo_batch.jobs import ErrorKind, VideoRequest
 from hailuo_batch.providers._adapter import (
     Adapter,
     as_number,
@@ -22,13 +23,6 @@ from hailuo_batch.providers._adapter import (
     query_value,
     snippet,
     state_for,
-)
-from hailuo_batch.providers.base import (
-    HttpRequest,
-    HttpResponse,
-    SubmitImages,
-    TaskState,
-    TaskStatus,
 )
 
 _STATE_BY_STATUS: dict[str, TaskState] = {

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hailuo_batch.jobs import ImageRef, VideoRequest
-from hailuo_batch.providers.base import HttpResponse, SubmitImages
+from hailuo_batch.core.http import HttpResponse, SubmitImages
+from hailuo_batch.core.jobs import ImageRef, VideoRequest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 API_KEY = "sk-test-4f1c9a7e2b6d0c3e-not-a-real-key"

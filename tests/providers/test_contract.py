@@ -21,14 +21,15 @@ from typing import Any, Literal, TypeVar
 import orjson
 import pytest
 
-from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER, MODEL_RULES
-from hailuo_batch.errors import ProviderError
-from hailuo_batch.jobs import ErrorKind, VideoRequest
-from hailuo_batch.media import data_uri, image_ref, probe_video
+from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, MODEL_RULES
+from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskStatus
+from hailuo_batch.core.jobs import ErrorKind, VideoRequest
+from hailuo_batch.errors import ProviderError, TransportError
+from hailuo_batch.manifest.images import data_uri, image_ref
+from hailuo_batch.outputs.probe import probe_video
 from hailuo_batch.providers import Provider, TaskFinder, make_provider
-from hailuo_batch.providers.base import HttpRequest, HttpResponse, SubmitImages, TaskStatus
 from hailuo_batch.simulator import DEFAULT_FAULTS, SimConfig, running_in_process
-from hailuo_batch.transport import AiohttpTransport, TransportError
+from hailuo_batch.transport import AiohttpTransport
 
 T = TypeVar("T")
 

@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 import orjson
 import pytest
 
+from hailuo_batch.core.http import HttpResponse, SubmitImages, TaskState, TaskStatus
+from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
 from hailuo_batch.errors import ProviderError
-from hailuo_batch.jobs import ErrorKind, FailureKind, VideoRequest
-from hailuo_batch.providers.base import HttpResponse, SubmitImages, TaskState, TaskStatus
 from hailuo_batch.providers.minimax import MinimaxAdapter
 
 Reply = Callable[..., HttpResponse]

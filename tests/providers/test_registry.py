@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER
+from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER
+from hailuo_batch.core.http import HttpResponse, TaskStatus
 from hailuo_batch.providers import ADAPTER_BY_PROVIDER, TaskFinder, make_provider
-from hailuo_batch.providers.base import HttpResponse, TaskStatus
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

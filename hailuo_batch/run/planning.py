@@ -6,16 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from hailuo_batch import media
-from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER
-from hailuo_batch.checks import check_plan
+from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER
+from hailuo_batch.core.jobs import Job, VideoRequest
+from hailuo_batch.core.prices import price
 from hailuo_batch.errors import ManifestError, Problem, Severity
-from hailuo_batch.jobs import Job, VideoRequest
-from hailuo_batch.manifest import load_manifest
-from hailuo_batch.plan import Estimate, Plan, build_plan, estimate
-from hailuo_batch.prices import price
-from hailuo_batch.rows import read_rows
-from hailuo_batch.state import done_keys
+from hailuo_batch.manifest import images
+from hailuo_batch.manifest.checks import check_plan
+from hailuo_batch.manifest.document import load_manifest
+from hailuo_batch.manifest.plan import Estimate, Plan, build_plan, estimate
+from hailuo_batch.manifest.rows import read_rows
+from hailuo_batch.store.status import done_keys
 
 
 def load_plan(
@@ -23,7 +23,7 @@ def load_plan(
 ) -> tuple[Plan, list[Problem]]:
     """The checked plan and its warnings; ManifestError with every error if any."""
     manifest = load_manifest(path)
-    plan = build_plan(manifest, read_rows, media.image_ref)
+    plan = build_plan(manifest, read_rows, images.image_ref)
     problems = check_plan(plan, environ, keys=keys)
     errors = [p for p in problems if p.severity == "error"]
     if errors:

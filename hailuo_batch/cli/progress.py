@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
 
-from hailuo_batch.state import Event, JobRecord
+from hailuo_batch.store.fold import Event, JobRecord
 
 if TYPE_CHECKING:
     from rich.live import Live

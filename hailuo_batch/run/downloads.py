@@ -14,17 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from hailuo_batch import media, verify
-from hailuo_batch.clock import Clock
-from hailuo_batch.errors import ProviderError
-from hailuo_batch.jobs import FailureKind, Job
-from hailuo_batch.providers.base import TaskStatus
-from hailuo_batch.report import poster_path
-from hailuo_batch.retry import Backoff
-from hailuo_batch.state import Event, JobRecord
-from hailuo_batch.transport import Transport, TransportError
+from hailuo_batch.core.clock import Clock
+from hailuo_batch.core.http import TaskStatus
+from hailuo_batch.core.jobs import FailureKind, Job
+from hailuo_batch.core.layout import VIDEOS, poster_path, video_path
+from hailuo_batch.errors import ProviderError, TransportError
+from hailuo_batch.outputs import probe, verify
+from hailuo_batch.policy.retry import Backoff
+from hailuo_batch.store.fold import Event, JobRecord
+from hailuo_batch.transport import Transport
 
-VIDEOS = "videos"
 EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # what a presigned URL says once stale
 
 
@@ -108,7 +107,8 @@ class Fetcher:
 
     async def _save(self, job: Job, url: str) -> bool:
         """Stream to `videos/<id>.mp4.part`, check it, rename; False if the URL is stale."""
-        final = self.out_dir / VIDEOS / f"{job.id}.mp4"
+        relative = video_path(job.id)
+        final = self.out_dir / relative
         part = final.with_name(final.name + ".part")
         got = await self.transport.download(url, part)
         if got.status in EXPIRED_STATUSES:
@@ -116,10 +116,10 @@ class Fetcher:
         if got.status != 200 or got.bytes == 0:
             part.unlink(missing_ok=True)
             raise TransportError(f"download answered HTTP {got.status}", sent=True)
-        poster = self.out_dir / poster_path(f"{VIDEOS}/{final.name}")
+        poster = self.out_dir / poster_path(relative)
         try:
-            facts = await asyncio.to_thread(media.probe_video, part, poster)
-        except media.MediaError as exc:
+            facts = await asyncio.to_thread(probe.probe_video, part, poster)
+        except probe.MediaError as exc:
             part.unlink(missing_ok=True)
             raise TransportError(
                 f"downloaded file is not a playable video: {exc}", sent=True
@@ -129,7 +129,7 @@ class Fetcher:
             {
                 "ev": "done",
                 "key": job.key,
-                "path": f"{VIDEOS}/{final.name}",
+                "path": relative,
                 "sha256": got.sha256,
                 "bytes": got.bytes,
                 "mtime_ns": final.stat().st_mtime_ns,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hailuo_batch.capabilities import MODEL_RULES
+from hailuo_batch.core.capabilities import MODEL_RULES
+from hailuo_batch.core.jobs import ImageRef, Job, Model, Source, VideoRequest, job_key
 from hailuo_batch.errors import Problem
-from hailuo_batch.jobs import ImageRef, Job, Model, Source, VideoRequest, job_key
-from hailuo_batch.manifest import Manifest, expanded_job_check, job_schema_problems
+from hailuo_batch.manifest.document import Manifest, expanded_job_check, job_schema_problems
 
 JOB_FIELDS = (
     "id",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from hailuo_batch.jobs import Model, VideoRequest
+from hailuo_batch.core.jobs import Model, VideoRequest
 
 MAX_PROMPT_CHARS = 2000
 MAX_IMAGE_BYTES = 20 * 1024 * 1024

@@ -19,7 +19,7 @@ from hailuo_batch import __version__
 from hailuo_batch.errors import HailuoBatchError, ManifestError, OutputLockedError, Problem
 
 if TYPE_CHECKING:
-    from hailuo_batch.engine import RunSummary
+    from hailuo_batch.run.engine import RunSummary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,7 +91,7 @@ def validate(manifests: tuple[Path, ...]) -> None:
     Example:
       hailuo-batch validate pipelines/*.yaml
     """
-    from hailuo_batch.prepare import load_plan
+    from hailuo_batch.run.planning import load_plan
 
     problems: list[Problem] = []
     for path in manifests:
@@ -122,7 +122,7 @@ def plan_command(manifest: Path, out: Path | None, as_json: bool, limit: int) ->
     Example:
       hailuo-batch plan pipelines/nightly.yaml --out out/nightly --json
     """
-    from hailuo_batch.prepare import plan_view
+    from hailuo_batch.run.planning import plan_view
 
     view = plan_view(manifest, out, os.environ)
     _print_problems(view.warnings)
@@ -240,7 +240,8 @@ def run(
     """
     import asyncio
 
-    from hailuo_batch.runner import RunOptions, run_manifest
+    from hailuo_batch.cli.progress import Progress
+    from hailuo_batch.run.wiring import RunOptions, run_manifest
 
     options = RunOptions(
         out=out,
@@ -249,10 +250,11 @@ def run(
         concurrency=concurrency,
         retry_failed=retry_failed,
         budget_usd=budget,
-        quiet=quiet,
         sim_options={"gen_seconds": gen_seconds} if simulate else {},
     )
-    summary = asyncio.run(run_manifest(manifest, options, os.environ))
+    summary = asyncio.run(
+        run_manifest(manifest, options, os.environ, lambda total: Progress(total, quiet=quiet))
+    )
     if as_json:
         click.echo(orjson_dumps(summary.to_json()))
     else:
@@ -282,7 +284,7 @@ def status(folder: Path, as_json: bool) -> None:
     Example:
       hailuo-batch status out/quickstart --json
     """
-    from hailuo_batch.state import folder_status
+    from hailuo_batch.store.status import folder_status
 
     report = folder_status(folder)
     if as_json:
@@ -321,7 +323,7 @@ def report(folder: Path, formats: tuple[str, ...]) -> None:
       hailuo-batch report out/quickstart
       hailuo-batch report out/quickstart --format csv
     """
-    from hailuo_batch.report import DEFAULT_FORMATS, build_report
+    from hailuo_batch.outputs.report import DEFAULT_FORMATS, build_report
 
     for path in build_report(folder, formats or DEFAULT_FORMATS):
         click.echo(f"wrote {path}", err=True)
@@ -340,7 +342,7 @@ def verify(folder: Path, as_json: bool) -> None:
     Example:
       hailuo-batch verify out/quickstart
     """
-    from hailuo_batch.verify import verify_folder
+    from hailuo_batch.outputs.verify import verify_folder
 
     result = verify_folder(folder)
     if as_json:

@@ -23,7 +23,7 @@ def schema_dir() -> Traversable:
     packaged = files("hailuo_batch") / "_schemas"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "schemas"
+    return Path(__file__).resolve().parents[2] / "schemas"
 
 
 @cache

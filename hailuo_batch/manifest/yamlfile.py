@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER
+from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER
 from hailuo_batch.errors import ManifestError, Problem
 
 if TYPE_CHECKING:

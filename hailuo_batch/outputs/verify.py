@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hailuo_batch import media
 from hailuo_batch.errors import NotAnOutputFolderError
-from hailuo_batch.state import read_lock
+from hailuo_batch.outputs import probe
+from hailuo_batch.store.lockfile import read_lock
 
 DURATION_TOLERANCE = 0.5  # seconds; Hailuo's "6 s" clips are a few frames short of 6 s
 SHORT_SIDE_BY_RESOLUTION = {"512P": 512, "720P": 720, "768P": 768, "1080P": 1080}
@@ -119,11 +119,11 @@ def _check(folder: Path, job: Mapping[str, Any]) -> list[Finding]:
             f"the file has {size} bytes, the lock says {job.get('bytes')} "
             f"(truncated or replaced); {REFETCH}"
         )
-    if media.sha256_file(path) != job.get("sha256"):
+    if probe.sha256_file(path) != job.get("sha256"):
         return finding(f"the content differs from the lock's sha256 (corrupted); {REFETCH}")
     try:
-        facts = media.probe_video(path)
-    except media.MediaError as exc:
+        facts = probe.probe_video(path)
+    except probe.MediaError as exc:
         return finding(f"not a readable video ({exc}); {REFETCH}")
     provider = job.get("provider") or "the provider"
     return [

@@ -8,33 +8,61 @@ import asyncio
 import contextlib
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import Protocol
 
-from hailuo_batch.capabilities import CAPABILITIES_BY_PROVIDER, Rate, parse_rate
-from hailuo_batch.clock import MonotonicClock
-from hailuo_batch.engine import Engine, RunSettings, RunSummary
+from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, Rate, parse_rate
+from hailuo_batch.core.clock import MonotonicClock
+from hailuo_batch.core.jobs import Job
 from hailuo_batch.errors import ManifestError, Problem
-from hailuo_batch.jobs import Job
-from hailuo_batch.plan import Plan
-from hailuo_batch.prepare import job_price, load_plan
-from hailuo_batch.progress import Progress
+from hailuo_batch.manifest.plan import Plan
+from hailuo_batch.outputs.live import LiveReport
+from hailuo_batch.outputs.report import OUTPUTS
 from hailuo_batch.providers import Provider, make_provider
-from hailuo_batch.report import OUTPUTS, LiveReport
-from hailuo_batch.state import (
-    Event,
-    FolderLock,
-    JobRecord,
-    Journal,
-    load_state,
-    lock_document,
-    read_lock,
-    write_lock,
-)
+from hailuo_batch.run.engine import Engine, RunSettings, RunSummary
+from hailuo_batch.run.planning import job_price, load_plan
+from hailuo_batch.store.fold import Event, JobRecord, load_state
+from hailuo_batch.store.folder_lock import FolderLock
+from hailuo_batch.store.journal import Journal
+from hailuo_batch.store.lockfile import lock_document, read_lock, write_lock
 from hailuo_batch.transport import AiohttpTransport
 
 SIMULATED_KEY = "simulated-key"
+
+
+class Display(Protocol):
+    """What a run shows while it goes (the CLI's live table or plain lines)."""
+
+    def __enter__(self) -> Display: ...
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def seed(self, records: Iterable[JobRecord]) -> None:
+        """Start from where the folder stands, so a resumed run counts earlier work."""
+        ...
+
+    def update(self, event: Event, record: JobRecord | None) -> None: ...
+
+
+class Silent:
+    """No display at all: the library's default."""
+
+    def __enter__(self) -> Silent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def seed(self, records: Iterable[JobRecord]) -> None:
+        return None
+
+    def update(self, event: Event, record: JobRecord | None) -> None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +75,15 @@ class RunOptions:
     base_urls: Mapping[str, str] = field(default_factory=dict)
     concurrency: int | None = None
     retry_failed: bool = False
-    quiet: bool = False
     budget_usd: float | None = None  # overrides `limits.budget_usd`
 
 
-async def run_manifest(path: Path, options: RunOptions, environ: Mapping[str, str]) -> RunSummary:
+async def run_manifest(
+    path: Path,
+    options: RunOptions,
+    environ: Mapping[str, str],
+    display: Callable[[int], Display] = lambda total: Silent(),
+) -> RunSummary:
     """Run (or resume) a manifest into its output folder and say how it went."""
     plan, _ = load_plan(path, environ, keys=None if options.simulate else "error")
     out = options.out or plan.manifest.output
@@ -89,7 +121,7 @@ async def run_manifest(path: Path, options: RunOptions, environ: Mapping[str, st
                 name: make_provider(name, _key(name, options, environ), origins.get(name))
                 for name in plan.manifest.providers
             }
-            return await _execute(plan, out, adapters, options, budget)
+            return await _execute(plan, out, adapters, options, budget, display)
 
 
 @contextlib.asynccontextmanager
@@ -167,6 +199,7 @@ async def _execute(
     adapters: Mapping[str, Provider],
     options: RunOptions,
     budget: float | None,
+    display: Callable[[int], Display],
 ) -> RunSummary:
     state = load_state(out)
     manifest_info = {
@@ -197,7 +230,7 @@ async def _execute(
 
     transport = AiohttpTransport()
     try:
-        with Progress(len(plan.jobs), quiet=options.quiet) as progress:
+        with display(len(plan.jobs)) as progress:
             progress.seed(state.jobs[k] for k in keys if k in state.jobs)
 
             def on_event(event: Event, record: JobRecord | None) -> None:

@@ -8,7 +8,7 @@ have taken so far; else a step that grows with the task's age. Seconds throughou
 
 from __future__ import annotations
 
-from hailuo_batch.providers.base import TaskStatus
+from hailuo_batch.core.http import TaskStatus
 
 MIN_DELAY = 0.05
 MAX_DELAY = 30.0

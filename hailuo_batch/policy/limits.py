@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import math
 
-from hailuo_batch.capabilities import Rate
-from hailuo_batch.clock import Clock
+from hailuo_batch.core.capabilities import Rate
+from hailuo_batch.core.clock import Clock
 
 
 class RateLimiter:

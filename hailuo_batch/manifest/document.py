@@ -15,10 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hailuo_batch import schemas
-from hailuo_batch.capabilities import PROVIDER_NAMES
+from hailuo_batch.core import schemas
+from hailuo_batch.core.capabilities import PROVIDER_NAMES
 from hailuo_batch.errors import ManifestError, Problem, short
-from hailuo_batch.yamlfile import LineDict, load_yaml
+from hailuo_batch.manifest.yamlfile import LineDict, load_yaml
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, ValidationError

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
-from hailuo_batch.capabilities import (
+from hailuo_batch.core.capabilities import (
     CAPABILITIES_BY_PROVIDER,
     MAX_ASPECT,
     MAX_IMAGE_BYTES,
@@ -19,9 +19,9 @@ from hailuo_batch.capabilities import (
     model_violations,
     provider_violations,
 )
+from hailuo_batch.core.jobs import ImageRef, Job
 from hailuo_batch.errors import Problem, Severity
-from hailuo_batch.jobs import ImageRef, Job
-from hailuo_batch.plan import Plan
+from hailuo_batch.manifest.plan import Plan
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,119}$")
 _IMAGE_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})

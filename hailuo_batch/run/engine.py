@@ -20,21 +20,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hailuo_batch import media
-from hailuo_batch.budget import Budget
-from hailuo_batch.capabilities import provider_violations
-from hailuo_batch.clock import Clock
-from hailuo_batch.errors import ProviderError
-from hailuo_batch.fetching import Fetcher
-from hailuo_batch.jobs import Job
-from hailuo_batch.limits import ConcurrencyGate, RateLimiter
-from hailuo_batch.plan import Plan
-from hailuo_batch.polling import DurationEstimate, first_poll_delay, next_poll_delay
+from hailuo_batch.core.capabilities import provider_violations
+from hailuo_batch.core.clock import Clock
+from hailuo_batch.core.http import HttpRequest, SubmitImages, TaskStatus
+from hailuo_batch.core.jobs import Job
+from hailuo_batch.errors import ProviderError, TransportError
+from hailuo_batch.manifest import images
+from hailuo_batch.manifest.plan import Plan
+from hailuo_batch.outputs import probe
+from hailuo_batch.policy.budget import Budget
+from hailuo_batch.policy.limits import ConcurrencyGate, RateLimiter
+from hailuo_batch.policy.polling import DurationEstimate, first_poll_delay, next_poll_delay
+from hailuo_batch.policy.retry import Backoff
 from hailuo_batch.providers import Provider, TaskFinder
-from hailuo_batch.providers.base import HttpRequest, SubmitImages, TaskStatus
-from hailuo_batch.retry import Backoff
-from hailuo_batch.state import Event, JobRecord, Journal, RunState
-from hailuo_batch.transport import Transport, TransportError
+from hailuo_batch.run.downloads import Fetcher
+from hailuo_batch.store.fold import Event, JobRecord, RunState
+from hailuo_batch.store.journal import Journal
+from hailuo_batch.transport import Transport
 
 SUBMIT_DRAIN_SECONDS = 15.0  # how long a stopping run waits for answers to sent submits
 SYNC_EVERY = 0.1  # a power cut loses at most this much of what needed no fsync at once
@@ -265,7 +267,7 @@ class Engine:
         """Resume rules: skip what is done, re-attach what was sent, queue the rest."""
         rec = self.record(job)
         if rec.state == "done":
-            if media.file_matches(self.settings.out_dir, rec):
+            if probe.file_matches(self.settings.out_dir, rec):
                 return
             self.emit({"ev": "retry", "key": job.key, "download": True})
         if rec.state == "failed":
@@ -666,6 +668,6 @@ def _ambiguous(err: ProviderError) -> bool:
 def _images(job: Job) -> SubmitImages:
     request = job.request
     return SubmitImages(
-        first=media.data_uri(request.image) if request.image else None,
-        last=media.data_uri(request.end_image) if request.end_image else None,
+        first=images.data_uri(request.image) if request.image else None,
+        last=images.data_uri(request.end_image) if request.end_image else None,
     )

@@ -1,0 +1,5 @@
+"""The command line, `hailuo-batch`: parse, call one library function, print, exit."""
+
+from hailuo_batch.cli.commands import cli
+
+__all__ = ["cli"]

@@ -1,0 +1,1 @@
+"""Values, no I/O: jobs, HTTP values, capabilities, prices, the output-folder layout, time."""

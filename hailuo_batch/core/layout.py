@@ -1,0 +1,35 @@
+"""The output folder's layout: every name in it, in one place. No I/O.
+
+journal.jsonl         the truth: append-only events
+manifest.lock.json    the journal folded (deterministic, diff-friendly)
+videos/<id>.mp4       finished videos (written as `.part`, then renamed)
+thumbs/<id>.jpg       their poster frames
+results.jsonl         the data set's index; results.csv on demand
+report.html           the gallery
+.hailuo-batch.lock    the folder lock of the run in progress
+.simulator/           the simulator's task file under `run --simulate`
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+JOURNAL = "journal.jsonl"
+LOCKFILE = "manifest.lock.json"
+FOLDER_LOCK = ".hailuo-batch.lock"
+VIDEOS = "videos"
+THUMBS = "thumbs"
+RESULTS = "results.jsonl"
+RESULTS_CSV = "results.csv"
+REPORT = "report.html"
+SIMULATOR = ".simulator"
+
+
+def video_path(job_id: str) -> str:
+    """Where a job's video goes, relative to the folder."""
+    return f"{VIDEOS}/{job_id}.mp4"
+
+
+def poster_path(video: str) -> str:
+    """Where a video's poster frame goes, both relative to the output folder."""
+    return f"{THUMBS}/{PurePosixPath(video).stem}.jpg"

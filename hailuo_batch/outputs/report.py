@@ -1,0 +1,56 @@
+"""`report.html` and the `report` command: the gallery and the data-set index rebuilt from
+the lockfile alone, without the network. Writes files.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from hailuo_batch.core.layout import REPORT, RESULTS, poster_path
+from hailuo_batch.errors import NotAnOutputFolderError
+from hailuo_batch.outputs import gallery, probe
+from hailuo_batch.outputs.results import current_jobs, write_csv, write_results
+from hailuo_batch.store.atomic import atomic_write
+from hailuo_batch.store.lockfile import read_lock
+
+OUTPUTS = (RESULTS, REPORT)  # what a run keeps current in the output folder
+DEFAULT_FORMATS = ("html", "jsonl")  # of "html", "jsonl", "csv"
+
+
+def write_html(folder: Path, document: Mapping[str, Any], *, now: float | None = None) -> Path:
+    """Rewrite `report.html`; a finished video without a poster frame gets one first."""
+    jobs = current_jobs(document)
+    posters = {}
+    for job in jobs:
+        poster = _poster(folder, job)
+        if poster is not None:
+            posters[job["key"]] = poster
+    page = gallery.render_page(document, jobs, posters, time.time() if now is None else now)
+    path = folder / REPORT
+    atomic_write(path, page.encode())
+    return path
+
+
+def build_report(folder: Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
+    """(Re)write the asked outputs ("html", "jsonl", "csv") of a folder from its lockfile."""
+    document = read_lock(folder)
+    if document is None:
+        raise NotAnOutputFolderError(str(folder))
+    writers = {"html": write_html, "jsonl": write_results, "csv": write_csv}
+    return [writers[fmt](folder, document) for fmt in dict.fromkeys(formats)]
+
+
+def _poster(folder: Path, job: Mapping[str, Any]) -> str | None:
+    """The poster's path relative to the folder, extracting it if the video has none yet."""
+    video = job.get("path")
+    if job.get("state") != "done" or not video:
+        return None
+    relative = poster_path(video)
+    if (folder / relative).exists():
+        return relative
+    if (folder / video).exists() and probe.save_poster(folder / video, folder / relative):
+        return relative
+    return None

@@ -1,0 +1,143 @@
+"""The data set's index: `results.jsonl` (and `results.csv`), built from the lockfile.
+Writes files.
+
+A line of `results.jsonl` holds everything needed to rebuild or audit one video. Only
+jobs of the current manifest are listed; jobs that left it stay in the lockfile.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from hailuo_batch.core.layout import RESULTS, RESULTS_CSV
+from hailuo_batch.store.atomic import atomic_write
+
+TIMINGS = ("submitted", "started", "finished", "downloaded")
+
+CSV_COLUMNS = (
+    "id", "key", "path", "sha256", "bytes", "model", "prompt", "image", "image_sha256",
+    "end_image", "end_image_sha256", "duration", "resolution", "prompt_optimizer",
+    "fast_pretreatment", "sample", "provider", "task_id", "attempts", "cost_usd",
+    *TIMINGS, "container", "codec", "width", "height", "fps", "frames", "media_duration",
+    "warnings", "source", "manifest", "manifest_sha256", "tool_version",
+)  # fmt: skip
+
+
+def result_row(
+    job: Mapping[str, Any], manifest: Mapping[str, Any], tool_version: str
+) -> dict[str, Any]:
+    """One finished video as a line of `results.jsonl`: enough to rebuild or audit it.
+
+    Nested objects have sorted keys, so a line is the same whether it was streamed from
+    the run's records or rebuilt from the lockfile (which stores keys sorted).
+    """
+    timings = job.get("timings") or {}
+    return {
+        "id": job["id"],
+        "key": job["key"],
+        "path": job["path"],
+        "sha256": job["sha256"],
+        "bytes": job["bytes"],
+        "request": _sorted({**(job.get("request") or {}), "sample": job.get("sample", 0)}),
+        "provider": job.get("provider"),
+        "task_id": job.get("task_id"),
+        "attempts": job.get("attempts", 0),
+        "timings": {name: timings.get(name) for name in TIMINGS},
+        "cost_usd": job.get("cost_usd", 0.0),
+        "media": _sorted(job.get("media")),
+        "warnings": list(job.get("warnings") or []),
+        "source": _sorted(job.get("source")),
+        "manifest": {"name": manifest.get("name"), "sha256": manifest.get("sha256")},
+        "tool": {"name": "hailuo-batch", "version": tool_version},
+    }
+
+
+def current_jobs(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The lockfile's jobs that belong to the manifest it was last run with, by id."""
+    jobs = [job for job in document.get("jobs", {}).values() if job.get("in_manifest", True)]
+    return sorted(jobs, key=lambda job: (str(job.get("id", "")), job.get("key", "")))
+
+
+def result_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    manifest = document.get("manifest") or {}
+    version = str((document.get("tool") or {}).get("version", ""))
+    return [
+        result_row(job, manifest, version)
+        for job in current_jobs(document)
+        if job.get("state") == "done"
+    ]
+
+
+def write_results(folder: Path, document: Mapping[str, Any]) -> Path:
+    """Rewrite `results.jsonl` complete: one line per finished video of the manifest."""
+    path = folder / RESULTS
+    atomic_write(path, b"".join(result_line(row) for row in result_rows(document)))
+    return path
+
+
+def write_csv(folder: Path, document: Mapping[str, Any]) -> Path:
+    """`results.csv`: the same rows, flattened, UTF-8 with a BOM so spreadsheets read it."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(_flat(row) for row in result_rows(document))
+    path = folder / RESULTS_CSV
+    atomic_write(path, buffer.getvalue().encode("utf-8-sig"))
+    return path
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    return value
+
+
+def result_line(row: Mapping[str, Any]) -> bytes:
+    return orjson.dumps(row) + b"\n"
+
+
+def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A results row as one CSV record (columns `CSV_COLUMNS`)."""
+    request, facts, timings = row["request"], row.get("media") or {}, row["timings"]
+    image, end = request.get("image") or {}, request.get("end_image") or {}
+    source = row.get("source") or {}
+    return {
+        **{name: row.get(name) for name in ("id", "key", "path", "sha256", "bytes")},
+        "model": request.get("model"),
+        "prompt": request.get("prompt"),
+        "image": image.get("source"),
+        "image_sha256": image.get("sha256"),
+        "end_image": end.get("source"),
+        "end_image_sha256": end.get("sha256"),
+        **{
+            name: request.get(name)
+            for name in ("duration", "resolution", "prompt_optimizer", "fast_pretreatment")
+        },
+        "sample": request.get("sample"),
+        **{name: row.get(name) for name in ("provider", "task_id", "attempts", "cost_usd")},
+        **{name: _iso(timings.get(name)) for name in TIMINGS},
+        **{name: facts.get(name) for name in ("container", "codec", "width", "height")},
+        "fps": facts.get("fps"),
+        "frames": facts.get("frames"),
+        "media_duration": facts.get("duration"),
+        "warnings": "; ".join(row.get("warnings") or []),
+        "source": f"{source.get('file')}:{source.get('line')}" if source else None,
+        "manifest": row["manifest"]["name"],
+        "manifest_sha256": row["manifest"]["sha256"],
+        "tool_version": row["tool"]["version"],
+    }
+
+
+def _iso(seconds: float | None) -> str | None:
+    """A spreadsheet-friendly UTC time ("2025-06-01T12:00:00.250Z")."""
+    if seconds is None:
+        return None
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{whole}.{int(seconds % 1 * 1000):03d}Z"

@@ -1,0 +1,1 @@
+"""Pure policy, decided on a manual clock in tests: retry, polling, limits, budget."""

@@ -1,0 +1,1 @@
+"""The output folder on disk: atomic writes, the journal, its fold, the lockfile, the lock."""
