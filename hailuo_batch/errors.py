@@ -1,18 +1,28 @@
 """The one exception tree of hailuo-batch, and `Problem`, a located input mistake. No I/O.
 
-    HailuoBatchError
-    ├── ManifestError(problems)        bad input: exit 2, nothing sent
+    HailuoBatchError                       exit_code: how the CLI exits on it
+    ├── ManifestError(problems)            2  bad input, every mistake listed; nothing sent
+    ├── OutputFolderError(path, reason)    2  the output folder cannot be used (not ours and
+    │                                         not empty, unwritable); nothing sent or written
+    ├── KeyFormatError(variable)           2  an API key with control characters; nothing sent
+    ├── NotAnOutputFolderError(path)       2  status/report/verify on a folder no run wrote
+    ├── JournalError(message)              2  a journal damaged before its last line
+    ├── MissingKeyError(provider, ...)     3  a provider holds tasks and its key is not set;
+    │                                         nothing sent
+    ├── OutputLockedError(path)            3  another run holds the output folder
+    ├── DiskFullError(path, free)          3  the disk filled up: stopped, state saved
     ├── ProviderError(kind, provider, status, message, retry_after)
-    │                                  a classified answer from a provider (or the wire)
-    ├── OutputLockedError(path)        another run holds the output folder: exit 3
-    ├── NotAnOutputFolderError(path)   a folder without a lockfile given to report/verify: exit 2
-    └── simulator.persistence.TaskFileError   a simulator task file we cannot read: exit 2
+    │                                         a classified answer from a provider (the engine
+    │                                         handles it; never reaches the CLI)
+    └── simulator.persistence.TaskFileError
+                                           2  a simulator task file we cannot read
 
-    TransportError(sent)               no usable answer came back; `sent` says whether the
-                                       request may have reached the server (not a
-                                       HailuoBatchError: the engine always handles it)
+    TransportError(sent)                   no usable answer came back; `sent` says whether
+                                           the request may have reached the server (not a
+                                           HailuoBatchError: the engine always handles it)
 
-The CLI turns `HailuoBatchError` into an exit code in exactly one place.
+The CLI turns a `HailuoBatchError` into its `exit_code` in exactly one place; a run's own
+outcome becomes a code in `RunSummary.exit_code`.
 """
 
 from __future__ import annotations
@@ -46,6 +56,8 @@ class Problem:
 
 class HailuoBatchError(Exception):
     """Root of every error hailuo-batch raises on purpose."""
+
+    exit_code = 2
 
 
 class ManifestError(HailuoBatchError):
@@ -85,8 +97,68 @@ class ProviderError(HailuoBatchError):
         return self.kind in ("rate_limited", "transient")
 
 
+class OutputFolderError(HailuoBatchError):
+    """The output folder cannot be used; nothing was sent and nothing written."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {reason}")
+
+
+class KeyFormatError(HailuoBatchError):
+    """An API key variable holds a control character (a newline inside, say): it cannot be
+    sent as a header, and trimming would change the key. The key itself is never shown."""
+
+    def __init__(self, variable: str) -> None:
+        self.variable = variable
+        super().__init__(
+            f"{variable} contains a control character inside the key; set it to the key alone "
+            "(surrounding spaces and newlines are trimmed)"
+        )
+
+
+class MissingKeyError(HailuoBatchError):
+    """A provider must be asked about tasks (or videos) it holds, and its key is not set."""
+
+    exit_code = 3
+
+    def __init__(self, provider: str, variable: str, tasks: int, videos: int = 0) -> None:
+        self.provider = provider
+        self.variable = variable
+        held = []
+        if tasks:
+            held.append(f"{tasks} task(s) in flight")
+        if videos:
+            held.append(f"{videos} paid video(s) to fetch again")
+        super().__init__(
+            f"{provider} holds {' and '.join(held)} for this folder, and {variable} is not "
+            f"set: export {variable}=... so they can be followed there (nothing was sent)"
+        )
+
+
+class JournalError(HailuoBatchError):
+    """A journal line that is not an event before the end: damage, not a torn tail."""
+
+
+class DiskFullError(HailuoBatchError):
+    """The output folder's disk is full: the run stopped with its state saved."""
+
+    exit_code = 3
+
+    def __init__(self, path: str, free_bytes: int | None) -> None:
+        self.path = path
+        self.free_bytes = free_bytes
+        free = f"{free_bytes / 1e6:.1f} MB free" if free_bytes is not None else "no space"
+        super().__init__(
+            f"the disk of {path} is full ({free}): stopped, state saved; free some space "
+            "and run the same command again to resume"
+        )
+
+
 class OutputLockedError(HailuoBatchError):
     """Another run is using the output folder."""
+
+    exit_code = 3
 
     def __init__(self, path: str, holder: str) -> None:
         self.path = path

@@ -66,6 +66,7 @@ class AiohttpTransport:
         return self._session
 
     async def send(self, request: HttpRequest) -> HttpResponse:
+        _check_headers(request)
         body = orjson.dumps(request.json) if request.json is not None else None
         with _wire_errors(timeout="no answer in time", lost="connection lost"):
             async with self._client().request(
@@ -116,6 +117,14 @@ def _wire_errors(*, timeout: str, lost: str) -> Iterator[None]:
         raise TransportError(timeout, sent=True) from None
     except aiohttp.ClientError as exc:
         raise TransportError(f"{lost}: {_reason(exc)}", sent=True) from None
+
+
+def _check_headers(request: HttpRequest) -> None:
+    """A header value with a line break cannot go out (HTTP forbids it): say so before
+    sending, as "never sent", without repeating the value (it may be a key)."""
+    for name, value in request.headers.items():
+        if "\r" in value or "\n" in value or "\0" in value:
+            raise TransportError(f"the {name} header holds a line break: not sent", sent=False)
 
 
 def _dumps(value: object) -> str:

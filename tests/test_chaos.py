@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from hailuo_batch.store.fold import load_state
-from tests.conftest import SimThread, journal_lines, write_manifest
+from tests.helpers.cli import journal_lines, write_manifest
+from tests.helpers.sim import SimThread
 
 pytestmark = pytest.mark.chaos
 
@@ -105,7 +106,7 @@ def test_invariants_hold_under_random_faults_and_kills(
     assert {r.state for r in records} <= {"done", "failed"}, summary
     for rec in records:
         if rec.state == "failed":
-            assert rec.error and rec.error["kind"] and rec.error["message"], rec
+            assert rec.error and rec.error.kind and rec.error.message, rec
     # nothing paid twice beyond what could not be reconciled. The simulator counts any
     # repeated body, so deliberate new attempts after a failed task are counted too.
     unreconcilable = 0 if provider in LISTERS else int(stats["lost_replies"])  # type: ignore[call-overload]

@@ -12,7 +12,7 @@ import click
 import pytest
 
 from hailuo_batch.cli import cli
-from tests.conftest import ROOT, run_line
+from tests.helpers.cli import ROOT, run_line
 
 COMMANDS = sorted(cli.commands)
 
@@ -50,8 +50,20 @@ def test_plan_json_counts_jobs_and_prices(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output[result.output.index("{") :])
-    assert summary["jobs"] == 6 and summary["to_submit"] == 6 and summary["done"] == 0
+    assert summary["total"] == 6 and summary["to_submit"] == 6 and summary["done"] == 0
     assert summary["estimated_cost_usd"] == pytest.approx(3 * 0.28 + 3 * 0.56)
+    assert [job["state"] for job in summary["jobs"]] == ["to submit"] * 6
+    first = summary["jobs"][0]
+    assert set(first) == {
+        "id",
+        "key",
+        "model",
+        "provider",
+        "duration",
+        "resolution",
+        "state",
+        "estimated_cost_usd",
+    }
 
 
 def test_plan_table_lists_jobs_and_says_unknown_prices(tmp_path: Path) -> None:

@@ -1,116 +1,43 @@
-"""The engine with a fake server (MockTransport) and a manual clock: no sockets, no waiting."""
+"""The engine with a fake server (MockTransport) and a manual clock: whole runs through the
+library's wiring in milliseconds, asserting on the journal, the summary and what the fake
+server received."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Callable
 from pathlib import Path
 
-from hailuo_batch.core.capabilities import Rate
+import pytest
+
+from hailuo_batch.core import events as ev
 from hailuo_batch.core.clock import ManualClock
 from hailuo_batch.core.http import HttpRequest, HttpResponse
-from hailuo_batch.errors import TransportError
-from hailuo_batch.manifest.document import load_manifest
-from hailuo_batch.manifest.images import image_ref
-from hailuo_batch.manifest.plan import build_plan
-from hailuo_batch.manifest.rows import read_rows
-from hailuo_batch.providers import make_provider
-from hailuo_batch.run.engine import Engine, RunSettings, RunSummary
-from hailuo_batch.store.fold import load_state
-from hailuo_batch.store.journal import Journal
-from hailuo_batch.transport import MockTransport
-
-MP4 = Path(__file__).parent / "data" / "tiny.mp4"
+from hailuo_batch.errors import KeyFormatError, TransportError
+from hailuo_batch.store.fold import load_state, read_events
+from tests.helpers.fake import KEYS, FakeServer, answer, manifest, run
 
 
-def _json(status: int, body: object, **headers: str) -> HttpResponse:
-    return HttpResponse(status, json.dumps(body).encode(), headers)
+def events(folder: Path, kind: type[ev.Event]) -> list[ev.Event]:
+    return [e for e in read_events(folder / "out" / "journal.jsonl") if isinstance(e, kind)]
 
 
-class FakeNovita:
-    """Just enough of Novita's protocol: tasks succeed on the second poll."""
+def on_submit(respond: HttpResponse | BaseException, url_part: str = "") -> object:
+    """A script rule answering (or raising on) the next submit whose URL holds `url_part`."""
 
-    def __init__(self) -> None:
-        self.submits = 0
-        self.polls: dict[str, int] = {}
-        self.urls_served = 0
-        self.script: list[Callable[[HttpRequest], HttpResponse | None]] = []
+    def rule(request: HttpRequest) -> HttpResponse | None:
+        if request.method != "POST" or url_part not in request.url:
+            return None
+        if isinstance(respond, BaseException):
+            raise respond
+        return respond
 
-    async def __call__(self, request: HttpRequest) -> HttpResponse:
-        for rule in list(self.script):
-            answer = rule(request)
-            if answer is not None:
-                self.script.remove(rule)
-                return answer
-        if request.method == "POST":
-            self.submits += 1
-            return _json(200, {"task_id": f"t{self.submits}"})
-        if "task-result" in request.url:
-            task = request.url.split("task_id=")[1]
-            self.polls[task] = self.polls.get(task, 0) + 1
-            if self.polls[task] < 2:
-                return _json(
-                    200,
-                    {
-                        "task": {
-                            "task_id": task,
-                            "status": "TASK_STATUS_PROCESSING",
-                            "progress_percent": 50,
-                            "eta": 3,
-                        },
-                        "videos": [],
-                    },
-                )
-            self.urls_served += 1
-            url = f"https://cdn.example/{task}-{self.urls_served}.mp4"
-            return _json(
-                200,
-                {
-                    "task": {"task_id": task, "status": "TASK_STATUS_SUCCEED"},
-                    "videos": [{"video_url": url, "video_url_ttl": "3600", "video_type": "mp4"}],
-                },
-            )
-        return HttpResponse(200, MP4.read_bytes())
+    return rule
 
 
-def run_engine(tmp_path: Path, server: FakeNovita, jobs: int = 2) -> tuple[RunSummary, ManualClock]:
-    manifest = tmp_path / "m.yaml"
-    prompts = ", ".join(f"'p{i}'" for i in range(jobs))
-    manifest.write_text(
-        f"version: 1\nprovider: novita\njobs:\n  - matrix: {{prompt: [{prompts}]}}\n"
-    )
-    plan = build_plan(load_manifest(manifest), read_rows, image_ref)
-    out = tmp_path / "out"
-    out.mkdir(exist_ok=True)
-    clock = ManualClock()
-    settings = RunSettings(
-        out_dir=out, concurrency={"novita": 2}, submit_rate={"novita": Rate(100, 1.0)}, seed=1
-    )
-    journal = Journal(out)
-
-    async def main() -> RunSummary:
-        engine = Engine(
-            plan,
-            {"novita": make_provider("novita", "k", "https://fake/novita")},
-            MockTransport(server),
-            clock,
-            journal,
-            load_state(out),
-            settings,
-            lambda p, j: 0.25,
-            lambda: None,
-        )
-        return await engine.run()
-
-    try:
-        return asyncio.run(main()), clock
-    finally:
-        journal.close()
+NOVITA_AUTH = answer(403, {"code": 403, "reason": "INVALID_API_KEY", "message": "invalid api key"})
 
 
 def test_an_expired_url_is_refreshed_through_the_provider_not_regenerated(tmp_path: Path) -> None:
-    server = FakeNovita()
+    server = FakeServer()
     server.script.append(
         lambda r: (
             HttpResponse(403, b"<Error>expired</Error>")
@@ -118,52 +45,168 @@ def test_an_expired_url_is_refreshed_through_the_provider_not_regenerated(tmp_pa
             else None
         )
     )
-    summary, _ = run_engine(tmp_path, server)
+    summary = run(manifest(tmp_path), server)
     assert summary.by_state == {"done": 2}
-    assert server.submits == 2
+    assert server.received["submit"] == 2
     assert server.urls_served == 3  # one URL was stale: the poll handed out a fresh one
 
 
 def test_rate_limited_submit_waits_for_retry_after_and_is_not_a_duplicate(tmp_path: Path) -> None:
-    server = FakeNovita()
-    server.script.append(
-        lambda r: (
-            _json(
-                429,
-                {"code": 429, "reason": "RATE_LIMIT_EXCEEDED", "message": "slow down"},
-                **{"retry-after": "7"},
-            )
-            if r.method == "POST"
-            else None
-        )
-    )
-    summary, clock = run_engine(tmp_path, server, jobs=1)
+    server = FakeServer()
+    limited = answer(429, {"code": 429, "reason": "RATE_LIMIT_EXCEEDED"}, **{"retry-after": "7"})
+    server.script.append(on_submit(limited))  # type: ignore[arg-type]
+    clock = ManualClock()
+    summary = run(manifest(tmp_path, 1), server, clock=clock)
     assert summary.by_state == {"done": 1} and summary.possible_duplicates == 0
-    assert 7.0 in clock.slept
-    assert server.submits == 1
+    assert any(6.9 <= s <= 7.1 for s in clock.slept)
+    assert server.received["submit"] == 1
 
 
-def test_a_dropped_submit_is_journaled_unknown_then_resubmitted_as_possible_duplicate(
+def test_a_submit_with_no_answer_is_resubmitted_as_a_possible_duplicate_and_paid(
     tmp_path: Path,
 ) -> None:
-    server = FakeNovita()
+    server = FakeServer()
+    server.script.append(on_submit(TransportError("connection lost", sent=True)))  # type: ignore[arg-type]
+    summary = run(manifest(tmp_path, 1, extra="prices: {novita: {6s-768P: 0.28}}\n"), server)
+    assert summary.by_state == {"done": 1}
+    assert summary.possible_duplicates == 1
+    assert summary.spend.known_usd == pytest.approx(0.56)  # the lost one may have been paid
+    assert [type(e) for e in events(tmp_path, ev.NoAnswer)] == [ev.NoAnswer]
 
-    def drop(request: HttpRequest) -> HttpResponse | None:
+
+def test_a_submit_that_never_left_costs_nothing_and_is_no_duplicate(tmp_path: Path) -> None:
+    server = FakeServer()
+    server.script.append(on_submit(TransportError("cannot connect", sent=False)))  # type: ignore[arg-type]
+    summary = run(manifest(tmp_path, 1, extra="prices: {novita: {6s-768P: 0.28}}\n"), server)
+    assert summary.by_state == {"done": 1}
+    assert summary.possible_duplicates == 0
+    assert summary.spend.known_usd == pytest.approx(0.28)
+    assert len(events(tmp_path, ev.NotSent)) == 1
+    assert load_state(tmp_path / "out").jobs.popitem()[1].attempts == 1
+
+
+def test_a_refused_key_fails_over_and_says_so(tmp_path: Path) -> None:
+    server = FakeServer()
+    server.script += [on_submit(NOVITA_AUTH, "/novita/")] * 3  # type: ignore[list-item]
+    summary = run(manifest(tmp_path, 3, provider="[novita, aimlapi]"), server)
+    assert summary.exit_code == 0, summary
+    [down] = summary.out_of_service
+    assert down.provider == "novita" and "refused the API key" in down.reason
+    assert down.moved == 3
+    state = load_state(tmp_path / "out")
+    assert {rec.provider for rec in state.jobs.values()} == {"aimlapi"}
+    assert all(rec.cost_usd == 0 for rec in state.jobs.values())  # nothing paid at novita
+
+
+def test_a_lone_provider_refusing_the_key_stops_the_run_with_nothing_left_submitting(
+    tmp_path: Path,
+) -> None:
+    server = FakeServer()
+    server.script += [on_submit(NOVITA_AUTH)] * 4  # type: ignore[list-item]
+    summary = run(manifest(tmp_path, 4), server)
+    assert summary.exit_code == 3
+    assert "refused the API key" in (summary.stopped or "")
+    states = {rec.state for rec in load_state(tmp_path / "out").jobs.values()}
+    assert states == {"pending"}  # refused: nothing to reconcile, nothing paid
+
+
+def test_the_breaker_trips_only_after_spaced_failures(tmp_path: Path) -> None:
+    """Connection refused at novita: it is taken out of service after six failures spread
+    over seconds of backoff, not eight in a second; the work moves to aimlapi."""
+    server = FakeServer()
+    server.script += [on_submit(TransportError("refused", sent=False), "/novita/")] * 50  # type: ignore[list-item]
+    clock = ManualClock()
+    summary = run(manifest(tmp_path, 4, provider="[novita, aimlapi]"), server, clock=clock)
+    assert summary.exit_code == 0
+    [down] = summary.out_of_service
+    assert "is down (6 failed submits in a row)" in down.reason
+    not_sent = events(tmp_path, ev.NotSent)
+    assert 6 <= len(not_sent) <= 8  # slots already past the pause may try once more
+    assert not_sent[-1].t - not_sent[0].t >= 5.0  # spaced by backoff, on the run's clock
+
+
+def test_the_budget_caps_submits_before_they_are_sent(tmp_path: Path) -> None:
+    server = FakeServer()
+    path = manifest(tmp_path, 5, extra="prices: {novita: {6s-768P: 0.28}}\n")
+    summary = run(path, server, budget_usd=0.60)
+    assert summary.exit_code == 3 and "budget of $0.60 reached" in (summary.stopped or "")
+    assert server.received["submit"] == 2
+    assert summary.by_state == {"done": 2, "failed": 3}
+    assert {f.kind for f in summary.failures} == {"budget"}
+
+
+def test_a_lost_reply_at_gmi_is_found_in_its_list_not_paid_twice(tmp_path: Path) -> None:
+    server = FakeServer()
+
+    def lost(request: HttpRequest) -> HttpResponse | None:
         if request.method == "POST":
-            server.script.remove(drop)
+            server.accept(request)  # the task is created, then the answer is lost
             raise TransportError("connection lost", sent=True)
         return None
 
-    server.script.append(drop)
-    summary, _ = run_engine(tmp_path, server, jobs=1)
+    server.script.append(lost)
+    summary = run(manifest(tmp_path, 1, provider="gmi"), server)
+    assert summary.by_state == {"done": 1} and summary.possible_duplicates == 0
+    assert "submit" not in server.received and len(server.tasks) == 1  # adopted, not resent
+    [adopted] = [e for e in events(tmp_path, ev.Accepted) if e.reconciled]  # type: ignore[attr-defined]
+    assert adopted.task_id in server.tasks  # type: ignore[attr-defined]
+
+
+def test_a_gmi_list_without_payloads_proves_nothing_so_it_counts_a_duplicate(
+    tmp_path: Path,
+) -> None:
+    server = FakeServer()
+    server.listed = lambda: [{"request_id": "other", "status": "queued"}]  # type: ignore[method-assign]
+    server.script.append(on_submit(TransportError("connection lost", sent=True)))  # type: ignore[arg-type]
+    summary = run(manifest(tmp_path, 1, provider="gmi"), server)
     assert summary.by_state == {"done": 1}
     assert summary.possible_duplicates == 1
-    journal = (tmp_path / "out" / "journal.jsonl").read_text()
-    assert '"ev":"unknown"' in journal
+
+
+def test_a_gmi_miss_counts_as_not_created_only_after_the_grace_period(tmp_path: Path) -> None:
+    server = FakeServer()
+    server.script.append(on_submit(TransportError("connection lost", sent=True)))  # type: ignore[arg-type]
+    clock = ManualClock()
+    summary = run(manifest(tmp_path, 1, provider="gmi"), server, clock=clock)
+    assert summary.by_state == {"done": 1} and summary.possible_duplicates == 0
+    assert server.received["list"] >= 2  # a miss, a wait, a second look
+    assert any(4.0 <= s <= 5.01 for s in clock.slept)  # waited out the grace period
+
+
+def test_a_worker_failure_stops_the_run_with_a_message_not_a_lost_callback(
+    tmp_path: Path,
+) -> None:
+    server = FakeServer()
+
+    def broken(request: HttpRequest) -> HttpResponse | None:
+        if "task-result" in request.url:
+            raise RuntimeError("a bug in the poll path")
+        return None
+
+    server.script += [broken] * 10  # type: ignore[list-item]
+    summary = run(manifest(tmp_path, 2), server)
+    assert summary.exit_code == 3
+    assert "internal error" in (summary.stopped or "") and "RuntimeError" in (summary.stopped or "")
+    assert summary.crash and "a bug in the poll path" in summary.crash
+    states = {rec.state for rec in load_state(tmp_path / "out").jobs.values()}
+    assert "submitting" not in states  # every sent submit has its answer journaled
+
+
+def test_a_key_with_a_trailing_newline_is_trimmed_and_works(tmp_path: Path) -> None:
+    server = FakeServer()
+    summary = run(manifest(tmp_path, 1), server, env={**KEYS, "NOVITA_API_KEY": "sk-x\n"})
+    assert summary.exit_code == 0
+
+
+def test_a_key_with_a_newline_inside_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    server = FakeServer()
+    with pytest.raises(KeyFormatError, match="NOVITA_API_KEY contains a control character"):
+        run(manifest(tmp_path, 1), server, env={**KEYS, "NOVITA_API_KEY": "sk-x\nsk-y"})
+    assert server.received == {}
 
 
 def test_polls_per_job_stay_few_when_the_provider_gives_an_eta(tmp_path: Path) -> None:
-    server = FakeNovita()
-    summary, _ = run_engine(tmp_path, server, jobs=4)
+    server = FakeServer()
+    summary = run(manifest(tmp_path, 4), server)
     assert summary.by_state == {"done": 4}
     assert sum(server.polls.values()) / 4 <= 3

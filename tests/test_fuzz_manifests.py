@@ -8,7 +8,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import run_line
+from tests.helpers.cli import run_line
 
 scalars = st.one_of(
     st.none(),

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, run_line
+from tests.helpers.cli import ROOT, run_line
 
 HERE = Path(__file__).parent / "manifests"
 INVALID = sorted((HERE / "invalid").glob("*.yaml"))

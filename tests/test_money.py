@@ -7,7 +7,8 @@ from pathlib import Path
 
 from hailuo_batch.store.fold import load_state
 from hailuo_batch.store.lockfile import read_lock
-from tests.conftest import SimThread, run_line, write_manifest
+from tests.helpers.cli import run_line, write_manifest
+from tests.helpers.sim import SimThread
 
 KEY = "sk-money-test"
 PRICES = "prices: {novita: {6s-768P: 0.28}, aimlapi: {6s-768P: 0.30}}\n"
@@ -55,8 +56,8 @@ def test_out_of_balance_provider_fails_over_and_the_lock_says_who_made_each_vide
     assert result.exit_code == 0, result.output
     lock = read_lock(tmp_path / "out")
     assert lock is not None
-    assert {job["provider"] for job in lock["jobs"].values()} == {"aimlapi"}
-    assert all(job["providers_tried"] == ["novita", "aimlapi"] for job in lock["jobs"].values())
+    assert {job.provider for job in lock.jobs.values()} == {"aimlapi"}
+    assert all(job.providers_tried == ["novita", "aimlapi"] for job in lock.jobs.values())
     assert by_provider(sim, "novita", "submitted") == 0
     assert by_provider(sim, "aimlapi", "submitted") == 6
 

@@ -9,13 +9,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from hailuo_batch.core import events as ev
 from hailuo_batch.outputs import gallery
 from hailuo_batch.outputs.live import LiveReport
 from hailuo_batch.outputs.report import build_report
 from hailuo_batch.outputs.results import result_row
 from hailuo_batch.store.fold import JobRecord, RunState
-from hailuo_batch.store.lockfile import lock_document, read_lock
-from tests.conftest import ROOT, SimThread, run_line, write_manifest
+from hailuo_batch.store.lockfile import LockDocument, ManifestInfo, lock_document, read_lock
+from tests.helpers.cli import ROOT, run_line, write_manifest
+from tests.helpers.sim import SimThread
 
 MP4 = Path(__file__).parent / "data" / "tiny.mp4"
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="alert(1)"> & "quotes"'
@@ -45,8 +47,9 @@ def test_a_run_leaves_results_posters_and_a_report(
         assert row["provider"] == "novita" and row["task_id"] and row["attempts"] == 1
         assert set(row["timings"]) == {"submitted", "started", "finished", "downloaded"}
         assert row["media"]["frames"] > 0 and row["warnings"] == []
-        assert row["manifest"] == {"name": "test-batch", "sha256": lock["manifest"]["sha256"]}
-        assert row["tool"]["version"] == lock["tool"]["version"]
+        assert row["manifest"] == {"name": "test-batch", "sha256": lock.manifest.sha256}
+        assert row["tool"]["version"] == lock.tool_version
+        assert row["simulated"] is False and row["meta"] == {}
         assert (out / "thumbs" / f"{row['id']}.jpg").stat().st_size > 0
     page = (out / "report.html").read_text()
     assert page.count('<video controls preload="metadata"') == 4
@@ -100,30 +103,20 @@ def test_results_lines_are_appended_as_jobs_finish_and_rewritten_complete(
     tmp_path: Path,
 ) -> None:
     state = RunState()
-    manifest = {"name": "m", "sha256": "abc", "path": "m.yaml"}
+    manifest = ManifestInfo("m.yaml", "abc", "m")
     for key, job_id in (("k2", "b"), ("k1", "a")):
-        state.apply(
-            {
-                "ev": "job",
-                "key": key,
-                "id": job_id,
-                "sample": 0,
-                "request": {"prompt": job_id, "duration": 6},
-                "source": {},
-            }
-        )
+        state.apply(ev.JobDeclared(key=key, id=job_id, request={"prompt": job_id, "duration": 6}))
     live = LiveReport(tmp_path, lock_document(state, None, manifest))
     assert (tmp_path / "results.jsonl").read_bytes() == b""
     for key, job_id in (("k2", "b"), ("k1", "a")):
-        event = {
-            "ev": "done",
-            "key": key,
-            "path": f"videos/{job_id}.mp4",
-            "sha256": "0" * 64,
-            "bytes": 1,
-            "media": {"frames": 1},
-            "t": 1.0,
-        }
+        event = ev.Done(
+            key=key,
+            path=f"videos/{job_id}.mp4",
+            sha256="0" * 64,
+            bytes=1,
+            media={"frames": 1},
+            t=1.0,
+        )
         state.apply(event)
         live.on_event(event, state.jobs[key])
         assert lines(tmp_path / "results.jsonl")[-1]["id"] == job_id  # streamed at once
@@ -136,20 +129,9 @@ def test_results_lines_are_appended_as_jobs_finish_and_rewritten_complete(
 def test_jobs_that_left_the_manifest_are_not_listed(tmp_path: Path) -> None:
     state = RunState()
     for key in ("old", "new"):
-        state.apply(
-            {"ev": "job", "key": key, "id": "same", "sample": 0, "request": {}, "source": {}}
-        )
-        state.apply(
-            {
-                "ev": "done",
-                "key": key,
-                "path": "videos/same.mp4",
-                "sha256": key,
-                "bytes": 1,
-                "t": 1.0,
-            }
-        )
-    document = lock_document(state, frozenset({"new"}), {"name": "m"})
+        state.apply(ev.JobDeclared(key=key, id="same"))
+        state.apply(ev.Done(key=key, path="videos/same.mp4", sha256=key, bytes=1, t=1.0))
+    document = lock_document(state, frozenset({"new"}), ManifestInfo(name="m"))
     LiveReport(tmp_path, document).finish()
     assert [row["key"] for row in lines(tmp_path / "results.jsonl")] == ["new"]
 
@@ -157,13 +139,13 @@ def test_jobs_that_left_the_manifest_are_not_listed(tmp_path: Path) -> None:
 def test_a_row_carries_the_request_images_and_sample() -> None:
     record = JobRecord("k", id="car.2", sample=1, state="done", path="videos/car.2.mp4")
     record.request = {"prompt": "p", "image": {"source": "/i/car.jpg", "sha256": "f" * 64}}
-    row = result_row(record.to_json(), {"name": "m", "sha256": "s"}, "9.9")
+    row = result_row(record, ManifestInfo(name="m", sha256="s"), "9.9")
     assert row["request"]["image"]["sha256"] == "f" * 64
     assert row["request"]["sample"] == 1
     assert row["tool"] == {"name": "hailuo-batch", "version": "9.9"}
 
 
-def _document(prompt: str, state: str = "done", **extra: Any) -> dict[str, Any]:
+def _document(prompt: str, state: str = "done", **extra: Any) -> LockDocument:
     job = {
         "key": "k1",
         "id": "x",
@@ -175,12 +157,14 @@ def _document(prompt: str, state: str = "done", **extra: Any) -> dict[str, Any]:
         "in_manifest": True,
         **extra,
     }
-    return {"manifest": {"name": "<i>n</i>"}, "tool": {"version": "1"}, "jobs": {"k1": job}}
+    return LockDocument.from_json(
+        {"manifest": {"name": "<i>n</i>"}, "tool": {"version": "1"}, "jobs": {"k1": job}}
+    )
 
 
 def test_the_page_escapes_everything_from_the_manifest() -> None:
     document = _document(HOSTILE, "failed", error={"kind": "content_policy", "message": HOSTILE})
-    page = gallery.render_page(document, list(document["jobs"].values()), {}, 0.0)
+    page = gallery.render_page(document, document.current(), {}, 0.0)
     assert "<script>window" not in page and "<img src=x" not in page
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
     assert "<i>n</i>" not in page and "&lt;b&gt;.yaml:3" in page
@@ -190,7 +174,7 @@ def test_the_page_escapes_everything_from_the_manifest() -> None:
 
 def test_video_paths_are_url_encoded() -> None:
     document = _document("p")
-    page = gallery.render_page(document, list(document["jobs"].values()), {"k1": "thumbs/x.jpg"}, 0)
+    page = gallery.render_page(document, document.current(), {"k1": "thumbs/x.jpg"}, 0)
     assert 'src="videos/x%20y%231.mp4"' in page and 'poster="thumbs/x.jpg"' in page
 
 
@@ -221,13 +205,13 @@ def test_the_gallery_is_rewritten_when_stale_and_always_at_the_end(tmp_path: Pat
     def clock() -> float:
         return float(next(ticks))
 
-    document = lock_document(RunState(), None, {"name": "m"})
+    document = lock_document(RunState(), None, ManifestInfo(name="m"))
     live = LiveReport(tmp_path, document, clock=clock)
     live.checkpoint(document)  # the first one renders: a render "takes" 1 s here
     page = tmp_path / "report.html"
     assert page.exists()
     page.unlink()
-    live.checkpoint(lock_document(RunState(), None, {"name": "m2"}))
+    live.checkpoint(lock_document(RunState(), None, ManifestInfo(name="m2")))
     assert not page.exists()  # rendered 1 s ago: not stale before 10 s have passed
     live.finish()
     assert "m2" in page.read_text()

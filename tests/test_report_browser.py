@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hailuo_batch.store.lockfile import read_lock
-from tests.conftest import SimThread
+from tests.helpers.sim import SimThread
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -107,7 +107,7 @@ def test_the_report_works_in_a_real_browser(folder: Path, browser: Any) -> None:
 
     lock = read_lock(folder)
     assert lock is not None
-    finished = sorted(job["id"] for job in lock["jobs"].values() if job["state"] == "done")
+    finished = sorted(job.id for job in lock.jobs.values() if job.state == "done")
     assert finished == ["fox", "xss"]
     browser.get((folder / "report.html").as_uri())
 

@@ -12,7 +12,8 @@ import pytest
 
 from hailuo_batch.store.fold import load_state
 from hailuo_batch.store.folder_lock import FolderLock
-from tests.conftest import SimThread, journal_lines, run_line, write_manifest
+from tests.helpers.cli import journal_lines, run_line, write_manifest
+from tests.helpers.sim import SimThread
 
 KEY = "sk-test-SECRET-9f8e7d"
 

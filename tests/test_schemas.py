@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hailuo_batch.core import schemas
-from tests.conftest import ROOT
+from tests.helpers.cli import ROOT
 
 
 def test_checkout_loads_the_top_level_schema() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import orjson
 
-from tests.conftest import ROOT, run_line
+from tests.helpers.cli import ROOT, run_line
 
 QUICKSTART = str(ROOT / "pipelines" / "quickstart.yaml")
 

@@ -11,7 +11,8 @@ import pytest
 
 from hailuo_batch.outputs.verify import mismatches
 from hailuo_batch.store.lockfile import read_lock
-from tests.conftest import SimThread, run_line, write_manifest
+from tests.helpers.cli import run_line, write_manifest
+from tests.helpers.sim import SimThread
 
 FITS = {"frames": 150, "duration": 6.0, "width": 1366, "height": 768}
 ASKED = {"duration": 6, "resolution": "768P"}
@@ -100,12 +101,12 @@ def test_a_wrong_delivery_is_flagged_on_the_job_and_by_verify(
     out = finished_folder(tmp_path, sim_server, jobs=1, **sim)
     lock = read_lock(out)
     assert lock is not None
-    [job] = lock["jobs"].values()
-    assert job["state"] == "done" and expected in job["warnings"][0]
+    [job] = lock.jobs.values()
+    assert job.state == "done" and expected in job.warnings[0]
     [row] = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert expected in row["warnings"][0]
     assert expected in (out / "report.html").read_text()
-    assert f"warning {job['id']}: {expected}" in run_line("status", str(out)).output
+    assert f"warning {job.id}: {expected}" in run_line("status", str(out)).output
     result = run_line("verify", str(out))
     assert result.exit_code == 1
     assert expected in result.output and "(as delivered by novita)" in result.output

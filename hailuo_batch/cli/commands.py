@@ -9,17 +9,18 @@ simulator) are imported inside the commands that need them, so `--help` and
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from hailuo_batch import __version__
-from hailuo_batch.errors import HailuoBatchError, ManifestError, OutputLockedError, Problem
+from hailuo_batch.errors import HailuoBatchError, ManifestError, Problem
 
 if TYPE_CHECKING:
-    from hailuo_batch.run.engine import RunSummary
+    from hailuo_batch.run.summary import RunSummary
+    from hailuo_batch.store.status import FolderStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,22 +28,33 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_STOPPED = 0, 1, 2, 3
 
 
 class _Group(click.Group):
-    """Turns our errors into exit codes in one place; tracebacks only with --debug."""
+    """Turns errors into exit codes in one place: one clear line each, the traceback only
+    with --debug. Our own errors carry their code; anything else is an internal error,
+    reported as a stop (3): the journal is consistent whatever failed."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        debug = bool(ctx.params.get("debug"))
         try:
             return super().invoke(ctx)
         except ManifestError as exc:
             _print_problems(exc.problems)
-            ctx.exit(EXIT_BAD_INPUT)
-        except OutputLockedError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_STOPPED)
+            ctx.exit(exc.exit_code)
         except HailuoBatchError as exc:
-            if ctx.obj and ctx.obj.get("debug"):
+            if debug:
                 raise
             click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_BAD_INPUT)
+            ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # the one place: a bug must not show as a traceback
+            if debug:
+                raise
+            click.echo(
+                f"error: internal error: {type(exc).__name__}: {exc} "
+                "(run with --debug to see where, and report it)",
+                err=True,
+            )
+            ctx.exit(EXIT_STOPPED)
 
 
 def _print_problems(problems: list[Problem]) -> None:
@@ -128,42 +140,36 @@ def plan_command(manifest: Path, out: Path | None, as_json: bool, limit: int) ->
     _print_problems(view.warnings)
     est = view.estimate
     if as_json:
-        click.echo(
-            orjson_dumps(
-                {
-                    "manifest": str(manifest),
-                    "output": str(view.output) if view.output else None,
-                    "jobs": est.jobs,
-                    "done": est.done,
-                    "to_submit": est.to_submit,
-                    "estimated_cost_usd": est.estimated_cost_usd,
-                    "unpriced": list(est.unpriced),
-                    "estimated_seconds": round(est.estimated_seconds),
-                    "providers": list(view.plan.manifest.providers),
-                }
-            )
-        )
+        click.echo(orjson_dumps(view.to_json()))
         return
     rows = [
         (
             j.id,
             j.providers[0],
+            j.request.model,
             f"{j.request.duration}s",
             j.request.resolution,
             "yes" if j.request.image else "-",
             view.price_text(j),
+            view.state_of(j),
         )
         for j in view.plan.jobs[:limit]
     ]
-    header = ("id", "provider", "duration", "resolution", "image", "est. USD")
+    header = ("id", "provider", "model", "duration", "resolution", "image", "est. USD", "state")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
     if len(view.plan.jobs) > limit:
         click.echo(f"... and {len(view.plan.jobs) - limit} more (--limit N shows more)")
     cost = "unknown" if est.estimated_cost_usd is None else f"${est.estimated_cost_usd:.2f}"
+    parts = [f"{est.done} done"]
+    if est.in_flight:
+        parts.append(f"{est.in_flight} in flight (followed, not submitted again)")
+    if est.simulated:
+        parts.append(f"{est.simulated} only simulated (to make for real)")
+    parts.append(f"{est.to_submit} to submit")
     click.echo(
-        f"\n{est.jobs} job(s): {est.done} done, {est.to_submit} to submit; "
+        f"\n{est.jobs} job(s): {', '.join(parts)}; "
         f"estimated cost {cost}, about {est.estimated_seconds / 60:.0f} min"
     )
     if est.unpriced:
@@ -251,27 +257,50 @@ def run(
         retry_failed=retry_failed,
         budget_usd=budget,
         sim_options={"gen_seconds": gen_seconds} if simulate else {},
+        handle_signals=True,
     )
     summary = asyncio.run(
         run_manifest(manifest, options, os.environ, lambda total: Progress(total, quiet=quiet))
     )
+    if summary.crash and click.get_current_context().find_root().params.get("debug"):
+        click.echo(summary.crash, err=True)
     if as_json:
         click.echo(orjson_dumps(summary.to_json()))
     else:
-        click.echo(_summary_line(summary), err=True)
+        click.echo(_summary_line(summary, quiet), err=True)
     raise SystemExit(summary.exit_code)
 
 
-def _summary_line(summary: RunSummary) -> str:
+def _summary_line(summary: RunSummary, quiet: bool) -> str:
     states = ", ".join(f"{n} {s}" for s, n in sorted(summary.by_state.items()))
-    line = f"{summary.total} job(s): {states}; spend ${summary.spend_usd:.2f}"
+    line = f"{summary.total} job(s): {states}; spend {summary.spend}"
+    if summary.simulated:
+        line += f"; {summary.simulated} simulated (not real videos, nothing paid)"
     if summary.possible_duplicates:
         line += f"; {summary.possible_duplicates} possible duplicate submit(s)"
-    for job_id, kind, message in summary.failures[:20]:
-        line += f"\n  failed {job_id}: {kind}: {message}"
+    for down in summary.out_of_service:
+        line += f"\n  out of service: {down.reason} ({down.moved} job(s) moved on)"
+    line += _failure_lines(summary.failures)
+    if quiet:
+        line += "".join(f"\n  note: {text}" for text in summary.notices)
     if summary.stopped:
         line += f"\nstopped early: {summary.stopped}. Run the same command again to resume."
     return line
+
+
+def _failure_lines(failures: Sequence[Any]) -> str:
+    """One line per failure, but one line for all that share a budget stop."""
+    budget = [f for f in failures if f.kind == "budget"]
+    lines = [f"\n  failed {f.id}: {f.kind}: {f.message}" for f in failures if f.kind != "budget"]
+    text = "".join(lines[:20])
+    if len(lines) > 20:
+        text += f"\n  ... and {len(lines) - 20} more failures (see `hailuo-batch status`)"
+    if budget:
+        text += (
+            f"\n  {len(budget)} job(s) not submitted: they would exceed the budget "
+            "(a later run with a larger --budget picks them up)"
+        )
+    return text
 
 
 @cli.command()
@@ -286,19 +315,37 @@ def status(folder: Path, as_json: bool) -> None:
     """
     from hailuo_batch.store.status import folder_status
 
-    report = folder_status(folder)
+    found = folder_status(folder)
     if as_json:
-        click.echo(orjson_dumps(report))
+        click.echo(orjson_dumps(found.to_json()))
         return
-    states = ", ".join(f"{n} {s}" for s, n in report["by_state"].items()) or "no jobs"
-    click.echo(f"{folder}: {report['jobs']} job(s): {states}; spend ${report['spend_usd']:.2f}")
-    for failure in report["failures"]:
-        click.echo(f"  failed {failure['id']}: {failure['kind']}: {failure['message']}")
-    for flagged in report["warnings"]:
-        for warning in flagged["warnings"]:
-            click.echo(f"  warning {flagged['id']}: {warning}")
-    if report["possible_duplicates"]:
-        click.echo(f"  {report['possible_duplicates']} possible duplicate submit(s)")
+    click.echo(_status_text(found))
+
+
+def _status_text(found: FolderStatus) -> str:
+    states = ", ".join(f"{n} {s}" for s, n in found.by_state.items()) or "no jobs"
+    lines = [f"{found.folder}: {found.jobs} job(s): {states}; spend {found.spend}"]
+    if found.simulated:
+        lines.append(
+            f"  SIMULATED: {found.simulated} job(s) were made by the built-in simulator, not "
+            "by a provider; a run without --simulate makes them for real"
+        )
+    for down in found.out_of_service:
+        lines.append(
+            f"  out of service in the last run: {down.reason} ({down.moved} job(s) moved on)"
+        )
+    lines += [f"  failed {f.id}: {f.kind}: {f.message}" for f in found.failures]
+    for job_id, warnings in found.warnings.items():
+        lines += [f"  warning {job_id}: {warning}" for warning in warnings]
+    if found.possible_duplicates:
+        lines.append(f"  {found.possible_duplicates} possible duplicate submit(s)")
+    if found.superseded:
+        lines.append(
+            f"  {len(found.superseded)} superseded paid video(s) kept (their job's request "
+            "changed since):"
+        )
+        lines += [f"    {r.id}: {r.path}" for r in found.superseded]
+    return "\n".join(lines)
 
 
 @cli.command()

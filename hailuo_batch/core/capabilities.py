@@ -2,7 +2,7 @@
 
 One table serves `validate` (is this job possible anywhere in its failover list?) and the
 engine (which provider may take this job next?). Times are in seconds. No I/O.
-Sources: ../shared/PROVIDERS.md ("Common model constraints" and each provider's section).
+Sources: docs/providers/ (README's matrix and each provider's page).
 """
 
 from __future__ import annotations
@@ -93,7 +93,10 @@ class Capabilities:
     default_concurrency: int
     default_submit_rate: Rate
     url_ttl: float | None  # how long a result URL lives, when documented
-    can_list_tasks: bool  # can find a task by its request after a lost submit reply
+    list_grace: float | None
+    """Seconds after a submit by which the provider's task list must show the task, so a
+    miss there proves a lost submit created nothing; None: no documented list can find
+    such a task, so a lost submit is counted as a possible duplicate."""
 
 
 _JPEG_PNG = frozenset({"JPEG", "PNG"})
@@ -110,7 +113,7 @@ _NOVITA = Capabilities(
     default_concurrency=5,
     default_submit_rate=Rate(20, 60.0),
     url_ttl=3600.0,  # presigned COS URL, 1 h
-    can_list_tasks=False,
+    list_grace=None,
 )
 
 CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
@@ -138,7 +141,9 @@ CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
         default_concurrency=4,
         default_submit_rate=Rate(20, 60.0),
         url_ttl=None,
-        can_list_tasks=True,
+        # GMI's request list (gmicloud SDK) echoes an optional `payload`; entries are
+        # matched on it, and a miss counts only after this long (docs/providers/gmi.md).
+        list_grace=5.0,
     ),
     "aimlapi": Capabilities(
         provider="aimlapi",
@@ -153,7 +158,7 @@ CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
         default_concurrency=4,
         default_submit_rate=Rate(20, 60.0),
         url_ttl=None,
-        can_list_tasks=False,
+        list_grace=None,
     ),
     "minimax": Capabilities(
         provider="minimax",
@@ -167,8 +172,8 @@ CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
         image_formats=frozenset({"JPEG", "PNG", "WEBP"}),
         default_concurrency=5,
         default_submit_rate=Rate(5, 60.0),  # documented 5 RPM for video generation
-        url_ttl=32400.0,
-        can_list_tasks=True,
+        url_ttl=3600.0,  # "valid for 1 hour" (Video Download page; older docs said 9 h)
+        list_grace=None,  # the v1 API has no task list (docs/providers/minimax.md)
     ),
 }
 PROVIDER_NAMES: tuple[str, ...] = tuple(CAPABILITIES_BY_PROVIDER)

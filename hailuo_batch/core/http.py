@@ -92,3 +92,28 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     except (KeyError, TypeError, ValueError, IndexError):
         return None
     return max((when - now).total_seconds(), 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A provider's task list shows the task a lost submit created."""
+
+    task_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Absent:
+    """The list is documented to hold such tasks, with the fields matched on, and the task
+    is not there: once the list has had time to show it, nothing was created."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unsure:
+    """The list cannot tell (entries without the fields to match on, more pages): the
+    lost submit may have created a task."""
+
+    reason: str
+
+
+ListingMatch = Found | Absent | Unsure
+"""What a provider's task list says about a submit whose reply was lost."""

@@ -7,7 +7,8 @@ submit, a *sample* is one of N independent generations of the same request.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 import orjson
@@ -117,6 +118,7 @@ class Job:
     sample: int  # 0-based
     providers: tuple[str, ...]  # failover order
     source: Source
+    meta: Mapping[str, object] = field(default_factory=dict)  # labels carried to the results
 
 
 def job_key(request: VideoRequest, sample: int) -> str:

@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 JOURNAL = "journal.jsonl"
 LOCKFILE = "manifest.lock.json"
 FOLDER_LOCK = ".hailuo-batch.lock"
+RESERVE = ".hailuo-batch.reserve"
 VIDEOS = "videos"
 THUMBS = "thumbs"
 RESULTS = "results.jsonl"
@@ -28,6 +29,13 @@ SIMULATOR = ".simulator"
 def video_path(job_id: str) -> str:
     """Where a job's video goes, relative to the folder."""
     return f"{VIDEOS}/{job_id}.mp4"
+
+
+def superseded_path(video: str, tag: str) -> str:
+    """Where a paid video is moved when another takes its place: beside it, with a tag
+    (the owner's key) no job id can produce, since ids cannot hold `~`."""
+    path = PurePosixPath(video)
+    return str(path.with_name(f"{path.stem}~{tag}{path.suffix}"))
 
 
 def poster_path(video: str) -> str:

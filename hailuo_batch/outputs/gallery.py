@@ -17,8 +17,10 @@ import html
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import PurePath
-from typing import Any
 from urllib.parse import quote
+
+from hailuo_batch.store.fold import JobRecord
+from hailuo_batch.store.lockfile import LockDocument
 
 FINAL = ("done", "failed")
 
@@ -98,6 +100,10 @@ overflow-wrap:anywhere}
 .badge{font-size:11.5px;font-weight:600;padding:2px 9px;border-radius:999px;
 background:#e7eaf0;color:#4a5468;white-space:nowrap}
 .badge.done{background:#dff3e7;color:var(--ok)}.badge.failed{background:#fae3df;color:var(--bad)}
+.badge.sim{background:#ede4fb;color:#5b2ea6;margin-left:4px}
+.badge.old{background:#e7eaf0;color:#4a5468;margin-left:4px}
+.banner{margin:0;padding:10px 28px;font-weight:600}
+.banner.sim{background:#ede4fb;color:#3f1d7a}.banner.down{background:#fcf1dc;color:#6b4306}
 .prompt{margin:0;white-space:pre-wrap;overflow-wrap:anywhere}
 .meta{margin:0;color:var(--muted);font-size:12.5px;overflow-wrap:anywhere}
 .warn{margin:0;padding:6px 9px;border-radius:7px;background:#fcf1dc;color:var(--warn);
@@ -113,21 +119,20 @@ code{font-family:ui-monospace,"DejaVu Sans Mono",monospace}
 
 
 def render_page(
-    document: Mapping[str, Any],
-    jobs: Sequence[Mapping[str, Any]],
+    lock: LockDocument,
+    jobs: Sequence[JobRecord],
     posters: Mapping[str, str],
     now: float,
 ) -> str:
-    """The page for `jobs` (lockfile job records) of `document` (the lockfile).
+    """The page for `jobs` (the current manifest's records) of the folder's lockfile.
 
     `posters` maps a job key to its poster image, relative to the folder; `now` is
     shown as the time the page was made.
     """
-    manifest = document.get("manifest") or {}
-    version = str((document.get("tool") or {}).get("version", ""))
-    name = str(manifest.get("name") or "hailuo-batch")
-    failed = [job for job in jobs if job.get("state") == "failed"]
-    cards = "\n".join(_card(job, posters.get(str(job.get("key")))) for job in jobs)
+    version = lock.tool_version
+    name = lock.manifest.name or "hailuo-batch"
+    failed = [job for job in jobs if job.state == "failed"]
+    cards = "\n".join(_card(job, posters.get(job.key)) for job in jobs)
     return f"""<!doctype html>
 <html lang="en">
 <head>
@@ -141,9 +146,10 @@ def render_page(
 <body>
 <header class="top">
 <h1>{_e(name)}</h1>
-<p class="sub">{_e(_subtitle(manifest, version, now))}</p>
-<section class="stats">{_stats(document, jobs)}</section>
+<p class="sub">{_e(_subtitle(lock, now))}</p>
+<section class="stats">{_stats(lock, jobs)}</section>
 </header>
+{_banners(lock, jobs)}
 <nav class="tools">
 <input id="q" type="search" placeholder="Search prompts and ids" aria-label="Search prompts">
 <select id="state" aria-label="Filter by state">{_state_options(jobs)}</select>
@@ -155,6 +161,7 @@ def render_page(
 <section class="grid" id="grid">
 {cards or '<p class="empty">No jobs yet.</p>'}
 </section>
+{_superseded(lock.superseded(), posters)}
 </main>
 <footer>Made by hailuo-batch {_e(version)} from <code>manifest.lock.json</code>;
 rebuild it with <code>hailuo-batch report FOLDER</code>.</footer>
@@ -168,31 +175,64 @@ def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def _subtitle(manifest: Mapping[str, Any], version: str, now: float) -> str:
-    sha = str(manifest.get("sha256") or "")[:12]
-    parts = [f"manifest {PurePath(str(manifest.get('path') or '')).name}".strip()]
+def _subtitle(lock: LockDocument, now: float) -> str:
+    sha = lock.manifest.sha256[:12]
+    parts = [f"manifest {PurePath(lock.manifest.path).name}".strip()]
     if sha:
         parts.append(f"sha256 {sha}…")
-    parts += [f"hailuo-batch {version}", f"updated {_clock(now)}"]
+    parts += [f"hailuo-batch {lock.tool_version}", f"updated {_clock(now)}"]
     return " · ".join(parts)
 
 
-def _stats(document: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]]) -> str:
-    done = [job for job in jobs if job.get("state") == "done"]
-    failed = sum(job.get("state") == "failed" for job in jobs)
-    warned = sum(bool(job.get("warnings")) for job in done)
-    starts = [t["submitted"] for job in jobs if "submitted" in (t := job.get("timings") or {})]
-    ends = [t["downloaded"] for job in done if "downloaded" in (t := job.get("timings") or {})]
+def _banners(lock: LockDocument, jobs: Sequence[JobRecord]) -> str:
+    """What must not be missed: simulated videos, providers taken out of service."""
+    parts = []
+    simulated = sum(job.simulated for job in jobs)
+    if simulated:
+        parts.append(
+            f'<p class="banner sim" id="simulated">Simulated: {simulated} of {len(jobs)} '
+            "video(s) here were made by hailuo-batch's built-in simulator, not by a provider. "
+            "They cost nothing and show nothing real; a run without <code>--simulate</code> "
+            "makes them for real.</p>"
+        )
+    for down in lock.out_of_service:
+        parts.append(
+            f'<p class="banner down" data-provider="{_e(down.provider)}">'
+            f"{_e(down.provider)} was taken out of service in the last run: "
+            f"{_e(down.reason)}; {down.moved} job(s) moved to the next provider.</p>"
+        )
+    return "\n".join(parts)
+
+
+def _superseded(kept: Sequence[JobRecord], posters: Mapping[str, str]) -> str:
+    """Paid videos of earlier versions of jobs (a prompt was edited): kept, and listed."""
+    if not kept:
+        return ""
+    cards = "\n".join(_card(job, posters.get(job.key), superseded=True) for job in kept)
+    return (
+        f'<h2 id="superseded">Superseded paid videos ({len(kept)})</h2>'
+        '<p class="meta">Earlier versions of jobs whose request changed since. They were '
+        "paid for, so they are kept on disk under their own names.</p>"
+        f'<section class="grid">\n{cards}\n</section>'
+    )
+
+
+def _stats(lock: LockDocument, jobs: Sequence[JobRecord]) -> str:
+    done = [job for job in jobs if job.state == "done"]
+    failed = sum(job.state == "failed" for job in jobs)
+    warned = sum(bool(job.warnings) for job in done)
+    starts = [job.timings["submitted"] for job in jobs if "submitted" in job.timings]
+    ends = [job.timings["downloaded"] for job in done if "downloaded" in job.timings]
     wall = max(ends) - min(starts) if starts and ends else None
     rate = f"{len(done) / wall * 60:.1f}/min" if wall else "–"
-    footage = sum(float((job.get("media") or {}).get("duration") or 0) for job in done)
-    size = sum(int(job.get("bytes") or 0) for job in done)
+    footage = sum(float((job.media or {}).get("duration") or 0) for job in done)
+    size = sum(job.bytes or 0 for job in done)
     tiles = [
         ("ok", f"{len(done)} / {len(jobs)}", "videos done"),
         ("bad" if failed else "", str(failed), "failed"),
         ("", str(len(jobs) - len(done) - failed), "in progress"),
         ("warn" if warned else "", str(warned), "with warnings"),
-        ("", f"${float(document.get('spend_usd') or 0):.2f}", "spend (folder)"),
+        ("", str(lock.spend), "spend (folder)"),
         ("", _span(wall) if wall is not None else "–", "wall time"),
         ("", rate, "throughput"),
         ("", _span(footage), "footage"),
@@ -204,14 +244,14 @@ def _stats(document: Mapping[str, Any], jobs: Sequence[Mapping[str, Any]]) -> st
     )
 
 
-def _state_options(jobs: Sequence[Mapping[str, Any]]) -> str:
-    states = [str(job.get("state")) for job in jobs]
+def _state_options(jobs: Sequence[JobRecord]) -> str:
+    states = [job.state for job in jobs]
     counts = {
         "all": len(jobs),
         "done": states.count("done"),
         "failed": states.count("failed"),
         "active": sum(state not in FINAL for state in states),
-        "warnings": sum(bool(job.get("warnings")) for job in jobs),
+        "warnings": sum(bool(job.warnings) for job in jobs),
     }
     labels = {
         "all": "All",
@@ -226,14 +266,14 @@ def _state_options(jobs: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _failures(failed: Sequence[Mapping[str, Any]]) -> str:
+def _failures(failed: Sequence[JobRecord]) -> str:
     if not failed:
         return ""
     rows = "\n".join(
         f'<tr data-state="failed" data-warn="0" data-text="{_e(_text(job))}">'
-        f"<td><code>{_e(job.get('id'))}</code></td>"
-        f'<td class="kind">{_e((job.get("error") or {}).get("kind", "?"))}</td>'
-        f"<td>{_e((job.get('error') or {}).get('message', ''))}</td>"
+        f"<td><code>{_e(job.id)}</code></td>"
+        f'<td class="kind">{_e(job.error.kind if job.error else "?")}</td>'
+        f"<td>{_e(job.error.message if job.error else '')}</td>"
         f"<td>{_source(job)}</td></tr>"
         for job in failed
     )
@@ -244,49 +284,49 @@ def _failures(failed: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
-def _card(job: Mapping[str, Any], poster: str | None) -> str:
-    state = str(job.get("state") or "pending")
-    warnings = list(job.get("warnings") or [])
-    request = job.get("request") or {}
-    if state == "done" and job.get("path"):
+def _card(job: JobRecord, poster: str | None, *, superseded: bool = False) -> str:
+    state = job.state
+    request = job.request
+    if state == "done" and job.path:
         poster_attr = f' poster="{_url(poster)}"' if poster else ""
-        picture = (
-            f'<video controls preload="metadata"{poster_attr} src="{_url(job["path"])}"></video>'
-        )
+        picture = f'<video controls preload="metadata"{poster_attr} src="{_url(job.path)}"></video>'
     else:
         picture = f'<div class="novideo">{_e(state)}</div>'
-    error = job.get("error") if state == "failed" else None
+    badges = f'<span class="badge {_e(state)}">{_e(state)}</span>'
+    if job.simulated:
+        badges += '<span class="badge sim">simulated</span>'
+    if superseded:
+        badges += '<span class="badge old">superseded</span>'
     lines = [
-        f'<div class="head"><h3>{_e(job.get("id"))}</h3>'
-        f'<span class="badge {_e(state)}">{_e(state)}</span></div>',
+        f'<div class="head"><h3>{_e(job.id)}</h3><span>{badges}</span></div>',
         f'<p class="prompt">{_e(request.get("prompt", ""))}</p>',
         f'<p class="meta">{_e(_parameters(job))}</p>',
         f'<p class="meta">{_e(_provider(job))}</p>',
     ]
-    timing = _timings(job.get("timings") or {})
+    timing = _timings(job.timings)
     if timing:
         lines.append(f'<p class="meta">{_e(timing)}</p>')
     lines.append(f'<p class="meta">from {_source(job)}</p>')
-    lines += [f'<p class="warn">⚠ {_e(warning)}</p>' for warning in warnings]
-    if error:
-        kind, message = _e(error.get("kind", "?")), _e(error.get("message", ""))
+    lines += [f'<p class="warn">⚠ {_e(warning)}</p>' for warning in job.warnings]
+    if state == "failed" and job.error:
+        kind, message = _e(job.error.kind), _e(job.error.message)
         lines.append(f'<p class="error"><b>{kind}</b>: {message}</p>')
     body = "\n".join(lines)
+    searchable = "" if superseded else f' data-text="{_e(_text(job))}"'
     return (
         f'<article class="card {_e(state)}" data-state="{_e(state)}" '
-        f'data-warn="{int(bool(warnings))}" data-text="{_e(_text(job))}">\n'
+        f'data-warn="{int(bool(job.warnings))}"{searchable}>\n'
         f'{picture}\n<div class="body">\n{body}\n</div>\n</article>'
     )
 
 
-def _text(job: Mapping[str, Any]) -> str:
+def _text(job: JobRecord) -> str:
     """What the search box looks in: id and prompt, lower-cased."""
-    prompt = (job.get("request") or {}).get("prompt", "")
-    return f"{job.get('id', '')} {prompt}".lower()
+    return f"{job.id} {job.request.get('prompt', '')}".lower()
 
 
-def _parameters(job: Mapping[str, Any]) -> str:
-    request, facts = job.get("request") or {}, job.get("media") or {}
+def _parameters(job: JobRecord) -> str:
+    request, facts = job.request, job.media or {}
     parts = [
         str(request.get("model", "?")),
         f"{request.get('duration', '?')} s",
@@ -296,24 +336,28 @@ def _parameters(job: Mapping[str, Any]) -> str:
         parts.append(f"{facts.get('width')}×{facts.get('height')}")
         parts.append(f"{float(facts.get('fps') or 0):g} fps · {facts.get('frames')} frames")
         parts.append(f"{facts.get('duration')} s delivered")
-    if job.get("bytes"):
-        parts.append(_size(int(job["bytes"])))
+    if job.bytes:
+        parts.append(_size(job.bytes))
     for label, field in (("first frame", "image"), ("last frame", "end_image")):
         image = request.get(field)
         if image:
             parts.append(f"{label} {PurePath(str(image.get('source'))).name}")
-    if job.get("sample"):
-        parts.append(f"sample {int(job['sample']) + 1}")
+    if job.sample:
+        parts.append(f"sample {job.sample + 1}")
     return " · ".join(parts)
 
 
-def _provider(job: Mapping[str, Any]) -> str:
-    attempts = int(job.get("attempts") or 0)
-    parts = [str(job.get("provider") or "not sent")]
-    if job.get("task_id"):
-        parts.append(f"task {job['task_id']}")
-    parts.append(f"{attempts} attempt{'s' if attempts != 1 else ''}")
-    parts.append(f"${float(job.get('cost_usd') or 0):.2f}")
+def _provider(job: JobRecord) -> str:
+    parts = [job.provider or "not sent"]
+    if job.task_id:
+        parts.append(f"task {job.task_id}")
+    parts.append(f"{job.attempts} attempt{'s' if job.attempts != 1 else ''}")
+    if job.simulated:
+        parts.append("simulated: not paid")
+    elif job.unpriced:
+        parts.append("price unknown")
+    else:
+        parts.append(f"${job.cost_usd:.2f}")
     return " · ".join(parts)
 
 
@@ -334,8 +378,8 @@ def _timings(timings: Mapping[str, float]) -> str:
     return " · ".join(parts)
 
 
-def _source(job: Mapping[str, Any]) -> str:
-    source = job.get("source") or {}
+def _source(job: JobRecord) -> str:
+    source = job.source
     file = str(source.get("file") or "?")
     line = source.get("line")
     shown = f"{PurePath(file).name}:{line}" if line else PurePath(file).name

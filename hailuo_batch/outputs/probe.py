@@ -2,7 +2,8 @@
 Reads video files; writes poster JPEGs.
 
 FFmpeg (through PyAV) is loaded only by the functions that need it, so commands that
-never touch a video start fast.
+never touch a video start fast. FFmpeg is always handed an open file, never a path to
+parse: a folder named `s3:x` or `http:y` must not be read as a protocol.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from PIL import Image
 
@@ -28,7 +29,7 @@ class MediaError(ValueError):
 
 
 def probe_video(path: Path, poster: Path | None = None) -> dict[str, object]:
-    """Container, codec, size, frame rate, frame count and duration, read by FFmpeg (PyAV).
+    """Container, codecs, size, frame rate, frame count, duration and audio, read by FFmpeg.
 
     With `poster`, also saves a poster frame there (see `save_poster`), in the same call,
     so a download is inspected in one trip to a worker thread.
@@ -43,7 +44,7 @@ def _probe(path: Path) -> dict[str, object]:
     import av  # FFmpeg is heavy to load: only commands that handle videos pay for it
 
     try:
-        with av.open(str(path)) as container:
+        with path.open("rb") as handle, _open(handle) as container:
             stream = container.streams.video[0]
             frames = stream.frames or sum(1 for _ in container.demux(stream) if _.size)
             rate = stream.average_rate
@@ -53,6 +54,9 @@ def _probe(path: Path) -> dict[str, object]:
                 seconds = container.duration / 1_000_000
             if seconds is None and fps and frames:
                 seconds = frames / fps
+            audio = (
+                container.streams.audio[0].codec_context.name if container.streams.audio else None
+            )
             return {
                 "container": container.format.name.split(",")[0],
                 "codec": stream.codec_context.name,
@@ -61,9 +65,16 @@ def _probe(path: Path) -> dict[str, object]:
                 "fps": round(fps, 3) if fps else None,
                 "frames": frames,
                 "duration": round(seconds, 3) if seconds else None,
+                "audio": audio,
             }
-    except (av.error.FFmpegError, IndexError, OSError) as exc:
+    except (av.error.FFmpegError, IndexError, OSError, ValueError) as exc:
         raise MediaError(f"{path.name}: {exc}") from None
+
+
+def _open(handle: BinaryIO) -> Any:
+    import av
+
+    return av.open(handle, "r")
 
 
 def save_poster(video: Path, poster: Path) -> bool:
@@ -88,34 +99,47 @@ def _frame_near(video: Path, seconds: float) -> Image.Image | None:
 
     picked = None
     try:
-        with av.open(str(video)) as container:
+        with video.open("rb") as handle, _open(handle) as container:
             for frame in container.decode(container.streams.video[0]):
                 picked = frame
                 if frame.time is not None and frame.time >= seconds:
                     break
-    except (av.error.FFmpegError, IndexError, OSError):
+    except (av.error.FFmpegError, IndexError, OSError, ValueError):
         pass  # frames decoded before a damaged part still make a poster
     return picked.to_image() if picked is not None else None
 
 
-def file_matches(folder: Path, record: JobRecord) -> bool:
-    """A done job's file is there, unchanged since we wrote it, or re-hashes to its sha256.
+Level = Literal["quick", "full"]
 
-    Size and mtime are enough when both are as recorded (git's index does the same);
-    otherwise the bytes are hashed, so a corrupted file is caught.
+
+def damage(folder: Path, record: JobRecord, level: Level = "quick") -> str | None:
+    """Why a done job's video is not intact, or None when it is: the one check `plan`,
+    `run` and `verify` share.
+
+    `quick` (plan, run): the file is there with its recorded size, and either untouched
+    since we wrote it (same mtime, as git's index trusts) or re-hashing to its sha256.
+    `full` (verify): always re-hashed, then opened and probed as a video.
     """
     if not record.path or record.sha256 is None:
-        return False
+        return "the lock records no file for this finished job"
     path = folder / record.path
     try:
         stat = path.stat()
     except OSError:
-        return False
+        return "the file is missing"
     if stat.st_size != record.bytes:
-        return False
-    if stat.st_mtime_ns == record.mtime_ns:
-        return True
-    return sha256_file(path) == record.sha256
+        size = f"{stat.st_size} bytes, the lock says {record.bytes}"
+        return f"the file has {size} (truncated or replaced)"
+    if level == "quick" and stat.st_mtime_ns == record.mtime_ns:
+        return None
+    if sha256_file(path) != record.sha256:
+        return "the content differs from the lock's sha256 (corrupted)"
+    if level == "full":
+        try:
+            _probe(path)
+        except MediaError as exc:
+            return f"not a readable video ({exc})"
+    return None
 
 
 def sha256_file(path: Path) -> str:

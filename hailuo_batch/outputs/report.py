@@ -5,30 +5,30 @@ the lockfile alone, without the network. Writes files.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from hailuo_batch.core.layout import REPORT, RESULTS, poster_path
 from hailuo_batch.errors import NotAnOutputFolderError
 from hailuo_batch.outputs import gallery, probe
-from hailuo_batch.outputs.results import current_jobs, write_csv, write_results
+from hailuo_batch.outputs.results import write_csv, write_results
 from hailuo_batch.store.atomic import atomic_write
-from hailuo_batch.store.lockfile import read_lock
+from hailuo_batch.store.fold import JobRecord
+from hailuo_batch.store.lockfile import LockDocument, read_lock
 
 OUTPUTS = (RESULTS, REPORT)  # what a run keeps current in the output folder
 DEFAULT_FORMATS = ("html", "jsonl")  # of "html", "jsonl", "csv"
 
 
-def write_html(folder: Path, document: Mapping[str, Any], *, now: float | None = None) -> Path:
+def write_html(folder: Path, lock: LockDocument, *, now: float | None = None) -> Path:
     """Rewrite `report.html`; a finished video without a poster frame gets one first."""
-    jobs = current_jobs(document)
+    jobs = lock.current()
     posters = {}
-    for job in jobs:
+    for job in [*jobs, *lock.superseded()]:
         poster = _poster(folder, job)
         if poster is not None:
-            posters[job["key"]] = poster
-    page = gallery.render_page(document, jobs, posters, time.time() if now is None else now)
+            posters[job.key] = poster
+    page = gallery.render_page(lock, jobs, posters, time.time() if now is None else now)
     path = folder / REPORT
     atomic_write(path, page.encode())
     return path
@@ -36,17 +36,17 @@ def write_html(folder: Path, document: Mapping[str, Any], *, now: float | None =
 
 def build_report(folder: Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
     """(Re)write the asked outputs ("html", "jsonl", "csv") of a folder from its lockfile."""
-    document = read_lock(folder)
-    if document is None:
+    lock = read_lock(folder)
+    if lock is None:
         raise NotAnOutputFolderError(str(folder))
     writers = {"html": write_html, "jsonl": write_results, "csv": write_csv}
-    return [writers[fmt](folder, document) for fmt in dict.fromkeys(formats)]
+    return [writers[fmt](folder, lock) for fmt in dict.fromkeys(formats)]
 
 
-def _poster(folder: Path, job: Mapping[str, Any]) -> str | None:
+def _poster(folder: Path, job: JobRecord) -> str | None:
     """The poster's path relative to the folder, extracting it if the video has none yet."""
-    video = job.get("path")
-    if job.get("state") != "done" or not video:
+    video = job.path
+    if job.state != "done" or not video:
         return None
     relative = poster_path(video)
     if (folder / relative).exists():

@@ -2,7 +2,8 @@
 Writes files.
 
 A line of `results.jsonl` holds everything needed to rebuild or audit one video. Only
-jobs of the current manifest are listed; jobs that left it stay in the lockfile.
+jobs of the current manifest are listed; jobs that left it stay in the lockfile (and are
+listed by `status` and the report when their videos were paid for).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import orjson
 
 from hailuo_batch.core.layout import RESULTS, RESULTS_CSV
 from hailuo_batch.store.atomic import atomic_write
+from hailuo_batch.store.fold import JobRecord
+from hailuo_batch.store.lockfile import LockDocument, ManifestInfo
 
 TIMINGS = ("submitted", "started", "finished", "downloaded")
 
 CSV_COLUMNS = (
-    "id", "key", "path", "sha256", "bytes", "model", "prompt", "image", "image_sha256",
+    "id", "key", "path", "sha256", "bytes", "simulated", "model", "prompt", "image", "image_sha256",
     "end_image", "end_image_sha256", "duration", "resolution", "prompt_optimizer",
     "fast_pretreatment", "sample", "provider", "task_id", "attempts", "cost_usd",
     *TIMINGS, "container", "codec", "width", "height", "fps", "frames", "media_duration",
@@ -30,64 +33,59 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def result_row(
-    job: Mapping[str, Any], manifest: Mapping[str, Any], tool_version: str
-) -> dict[str, Any]:
+def result_row(record: JobRecord, manifest: ManifestInfo, tool_version: str) -> dict[str, Any]:
     """One finished video as a line of `results.jsonl`: enough to rebuild or audit it.
 
     Nested objects have sorted keys, so a line is the same whether it was streamed from
-    the run's records or rebuilt from the lockfile (which stores keys sorted).
+    the run's records or rebuilt from the lockfile (which stores keys sorted). `cost_usd`
+    is None where the price is unknown; `simulated` is true for the simulator's videos,
+    which no provider made.
     """
-    timings = job.get("timings") or {}
+    timings = record.timings
     return {
-        "id": job["id"],
-        "key": job["key"],
-        "path": job["path"],
-        "sha256": job["sha256"],
-        "bytes": job["bytes"],
-        "request": _sorted({**(job.get("request") or {}), "sample": job.get("sample", 0)}),
-        "provider": job.get("provider"),
-        "task_id": job.get("task_id"),
-        "attempts": job.get("attempts", 0),
+        "id": record.id,
+        "key": record.key,
+        "path": record.path,
+        "sha256": record.sha256,
+        "bytes": record.bytes,
+        "simulated": record.simulated,
+        "request": _sorted({**record.request, "sample": record.sample}),
+        "meta": _sorted(record.meta),
+        "provider": record.provider,
+        "task_id": record.task_id,
+        "attempts": record.attempts,
         "timings": {name: timings.get(name) for name in TIMINGS},
-        "cost_usd": job.get("cost_usd", 0.0),
-        "media": _sorted(job.get("media")),
-        "warnings": list(job.get("warnings") or []),
-        "source": _sorted(job.get("source")),
-        "manifest": {"name": manifest.get("name"), "sha256": manifest.get("sha256")},
+        "cost_usd": None if record.unpriced else record.cost_usd,
+        "media": _sorted(record.media),
+        "warnings": list(record.warnings),
+        "source": _sorted(record.source),
+        "manifest": {"name": manifest.name, "sha256": manifest.sha256},
         "tool": {"name": "hailuo-batch", "version": tool_version},
     }
 
 
-def current_jobs(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The lockfile's jobs that belong to the manifest it was last run with, by id."""
-    jobs = [job for job in document.get("jobs", {}).values() if job.get("in_manifest", True)]
-    return sorted(jobs, key=lambda job: (str(job.get("id", "")), job.get("key", "")))
-
-
-def result_rows(document: Mapping[str, Any]) -> list[dict[str, Any]]:
-    manifest = document.get("manifest") or {}
-    version = str((document.get("tool") or {}).get("version", ""))
+def result_rows(lock: LockDocument) -> list[dict[str, Any]]:
+    """A line per finished video of the manifest the folder was last run with."""
     return [
-        result_row(job, manifest, version)
-        for job in current_jobs(document)
-        if job.get("state") == "done"
+        result_row(job, lock.manifest, lock.tool_version)
+        for job in lock.current()
+        if job.state == "done"
     ]
 
 
-def write_results(folder: Path, document: Mapping[str, Any]) -> Path:
+def write_results(folder: Path, lock: LockDocument) -> Path:
     """Rewrite `results.jsonl` complete: one line per finished video of the manifest."""
     path = folder / RESULTS
-    atomic_write(path, b"".join(result_line(row) for row in result_rows(document)))
+    atomic_write(path, b"".join(result_line(row) for row in result_rows(lock)))
     return path
 
 
-def write_csv(folder: Path, document: Mapping[str, Any]) -> Path:
+def write_csv(folder: Path, lock: LockDocument) -> Path:
     """`results.csv`: the same rows, flattened, UTF-8 with a BOM so spreadsheets read it."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(_flat(row) for row in result_rows(document))
+    writer.writerows(_flat(row) for row in result_rows(lock))
     path = folder / RESULTS_CSV
     atomic_write(path, buffer.getvalue().encode("utf-8-sig"))
     return path
@@ -109,7 +107,7 @@ def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
     image, end = request.get("image") or {}, request.get("end_image") or {}
     source = row.get("source") or {}
     return {
-        **{name: row.get(name) for name in ("id", "key", "path", "sha256", "bytes")},
+        **{name: row.get(name) for name in ("id", "key", "path", "sha256", "bytes", "simulated")},
         "model": request.get("model"),
         "prompt": request.get("prompt"),
         "image": image.get("source"),

@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER
 from hailuo_batch.errors import NotAnOutputFolderError
 from hailuo_batch.outputs import probe
+from hailuo_batch.store.fold import JobRecord
 from hailuo_batch.store.lockfile import read_lock
 
 DURATION_TOLERANCE = 0.5  # seconds; Hailuo's "6 s" clips are a few frames short of 6 s
 SHORT_SIDE_BY_RESOLUTION = {"512P": 512, "720P": 720, "768P": 768, "1080P": 1080}
-REFETCH = "run the manifest again: it fetches the video again without paying twice"
 
 
 def mismatches(request: Mapping[str, Any], facts: Mapping[str, Any]) -> list[str]:
@@ -79,54 +80,66 @@ class Verification:
 
 
 def verify_folder(folder: Path) -> Verification:
-    """Re-check every finished video of the folder's lockfile against its record and request.
+    """Re-check every paid video of the folder against its lock record and request.
 
-    Jobs that left the manifest are skipped: a job with the same id may since have
-    written the same file. Files are hashed and probed on a few threads (both release
-    the GIL), so a large data set is checked at disk speed.
+    The current manifest's finished videos are re-hashed, probed and compared with their
+    request; paid videos of jobs that left the manifest (superseded) must still be there;
+    a job whose task succeeded but whose video could not be fetched is a finding too: it
+    was paid for. Files are hashed and probed on a few threads (both release the GIL),
+    so a large data set is checked at disk speed.
     """
     lock = read_lock(folder)
     if lock is None:
         raise NotAnOutputFolderError(str(folder))
-    current = [job for job in lock.get("jobs", {}).values() if job.get("in_manifest", True)]
-    done = sorted((job for job in current if job.get("state") == "done"), key=_by_id)
+    current = lock.current()
+    done = [job for job in current if job.state == "done"]
+    lost = [
+        job
+        for job in current
+        if job.state == "failed" and job.error and job.error.stage == "download" and job.task_id
+    ]
     workers = min(8, os.cpu_count() or 1)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        found = pool.map(lambda job: _check(folder, job), done)
-        findings = tuple(finding for batch in found for finding in batch)
-    return Verification(folder, len(done), len(current) - len(done), findings)
-
-
-def _by_id(job: Mapping[str, Any]) -> str:
-    return str(job.get("id", ""))
-
-
-def _check(folder: Path, job: Mapping[str, Any]) -> list[Finding]:
-    job_id, relative = str(job.get("id", "")), str(job.get("path") or "")
-
-    def finding(problem: str) -> list[Finding]:
-        return [Finding(job_id, relative or "(no path)", problem)]
-
-    if not relative:
-        return finding("the lock records no file for this finished job")
-    path = folder / relative
-    try:
-        size = path.stat().st_size
-    except OSError:
-        return finding(f"the file is missing; {REFETCH}")
-    if size != job.get("bytes"):
-        return finding(
-            f"the file has {size} bytes, the lock says {job.get('bytes')} "
-            f"(truncated or replaced); {REFETCH}"
+        found = [
+            *pool.map(lambda job: _check(folder, job), done),
+            *pool.map(lambda job: _check_kept(folder, job), lock.superseded()),
+        ]
+    findings = [finding for batch in found for finding in batch]
+    findings += [
+        Finding(
+            job.id,
+            job.path or "(not fetched)",
+            f"paid video was never fetched ({job.error.message if job.error else '?'}); "
+            f"{refetch_hint(job.provider)}",
         )
-    if probe.sha256_file(path) != job.get("sha256"):
-        return finding(f"the content differs from the lock's sha256 (corrupted); {REFETCH}")
-    try:
-        facts = probe.probe_video(path)
-    except probe.MediaError as exc:
-        return finding(f"not a readable video ({exc}); {REFETCH}")
-    provider = job.get("provider") or "the provider"
-    return [
-        Finding(job_id, relative, f"{problem} (as delivered by {provider})")
-        for problem in mismatches(job.get("request") or {}, facts)
+        for job in lost
     ]
+    return Verification(folder, len(done), len(current) - len(done), tuple(findings))
+
+
+def refetch_hint(provider: str | None) -> str:
+    """How to get a paid video back: run again where its provider can be asked."""
+    caps = CAPABILITIES_BY_PROVIDER.get(provider or "")
+    where = f" with {provider} in the manifest or {caps.key_env_var} set" if caps else ""
+    return f"run the manifest again{where}: it fetches the video again without paying twice"
+
+
+def _check(folder: Path, job: JobRecord) -> list[Finding]:
+    relative = job.path or "(no path)"
+    problem = probe.damage(folder, job, "full")
+    if problem is not None:
+        return [Finding(job.id, relative, f"{problem}; {refetch_hint(job.provider)}")]
+    facts = probe.probe_video(folder / relative)
+    provider = job.provider or "the provider"
+    return [
+        Finding(job.id, relative, f"{mismatch} (as delivered by {provider})")
+        for mismatch in mismatches(job.request, facts)
+    ]
+
+
+def _check_kept(folder: Path, job: JobRecord) -> list[Finding]:
+    """A superseded paid video: it must still be there, intact."""
+    problem = probe.damage(folder, job, "quick")
+    if problem is None:
+        return []
+    return [Finding(job.id, job.path or "(no path)", f"superseded paid video: {problem}")]

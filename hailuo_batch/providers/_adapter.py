@@ -17,7 +17,14 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import orjson
 
 from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, MODEL_RULES, Capabilities
-from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
+from hailuo_batch.core.http import (
+    HttpRequest,
+    HttpResponse,
+    ListingMatch,
+    SubmitImages,
+    TaskState,
+    TaskStatus,
+)
 from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers.base import bearer_headers, http_error, read_json
@@ -136,8 +143,9 @@ class TaskFinder(Protocol):
         response: HttpResponse,
         request_body: Mapping[str, object],
         exclude: Collection[str] = (),
-    ) -> str | None:
-        """The id of the listed task made from `request_body`, skipping ids in `exclude`."""
+    ) -> ListingMatch:
+        """Whether the listed tasks show one made from `request_body` (ids in `exclude`
+        belong to other jobs); `Unsure` wherever the listing cannot prove either way."""
         ...
 
 

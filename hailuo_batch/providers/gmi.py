@@ -11,12 +11,23 @@ import re
 from collections.abc import Collection, Mapping
 from urllib.parse import quote
 
-from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
+from hailuo_batch.core.http import (
+    Absent,
+    Found,
+    HttpRequest,
+    HttpResponse,
+    ListingMatch,
+    SubmitImages,
+    TaskState,
+    TaskStatus,
+    Unsure,
+)
 from hailuo_batch.core.jobs import ErrorKind, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers._adapter import (
     Adapter,
     as_list,
+    as_number,
     as_object,
     as_text,
     describe,
@@ -113,18 +124,33 @@ class GmiAdapter(Adapter):
         response: HttpResponse,
         request_body: Mapping[str, object],
         exclude: Collection[str] = (),
-    ) -> str | None:
-        """The first listed request whose echoed payload matches the one we sent.
+    ) -> ListingMatch:
+        """The listed request whose echoed payload matches the one we sent.
 
+        The gmicloud SDK types a listed request's `payload` as optional: an entry without
+        it cannot be matched, so a miss among such entries proves nothing (`Unsure`); so
+        does a page that is not the whole list (`total` above the entries shown).
         `request_body` is the submit body (`{"model", "payload"}`); `exclude` holds ids
         other jobs already own, since two samples of one request send equal payloads.
         """
+        body = self._ok_json(response)
+        entries = as_list(body.get("requests"))
         sent = as_object(request_body.get("payload"))
-        for entry in as_list(self._ok_json(response).get("requests")):
+        blind = 0
+        for entry in entries:
             listed = as_object(entry)
             request_id = as_text(listed.get("request_id"))
             if not request_id or request_id in exclude:
                 continue
-            if same_request(as_object(listed.get("payload")), sent, ("prompt",)):
-                return request_id
-        return None
+            payload = listed.get("payload")
+            if not isinstance(payload, dict) or not payload:
+                blind += 1
+                continue
+            if same_request(as_object(payload), sent, ("prompt",)):
+                return Found(request_id)
+        if blind:
+            return Unsure(f"{blind} listed request(s) carry no payload to match on")
+        total = as_number(body.get("total"))
+        if total is not None and total > len(entries):
+            return Unsure(f"the list shows {len(entries)} of {int(total)} requests")
+        return Absent()

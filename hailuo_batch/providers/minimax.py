@@ -1,14 +1,16 @@
-"""MiniMax's own video API: submit, query, files/retrieve, and task listing. No I/O.
+"""MiniMax's own video API (v1): submit, query, files/retrieve. No I/O.
 
 PROVIDERS.md §1 and §11 (minimax-mcp): errors come back as HTTP 200 with a non-zero
 `base_resp.status_code`, so every parse checks `base_resp` and never trusts the HTTP
 code alone. A `Success` poll carries only a `file_id`: the URL takes a third call
-(`finalizing` until then) and lives 9 hours. Times are in seconds.
+(`finalizing` until then) and lives 1 hour. The v1 API has no task list: a submit whose
+reply was lost cannot be found, so it is counted as a possible duplicate
+(docs/providers/minimax.md). Times are in seconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 
 from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
 from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
@@ -22,7 +24,6 @@ from hailuo_batch.providers._adapter import (
     dig,
     image_fields,
     loose_json,
-    same_request,
     snippet,
     state_for,
 )
@@ -134,7 +135,7 @@ class MinimaxAdapter(Adapter):
             "Success",
             progress=1.0,
             video_url=url,
-            url_ttl=self.capabilities.url_ttl,  # 9 h from when it is returned
+            url_ttl=self.capabilities.url_ttl,  # 1 h from when it is returned
             file_id=file_id,
         )
 
@@ -154,34 +155,6 @@ class MinimaxAdapter(Adapter):
         text = f"HTTP {response.status}: {message or snippet(response)}{trace}"
         return self._error(response, text)
 
-    def list_request(self) -> HttpRequest:
-        """The most recent tasks (v2 query: tasks stay listed for 7 days)."""
-        return self._get("/v2/query/video_generation", page_num="1", page_size="50")
-
-    def find_task(
-        self,
-        response: HttpResponse,
-        request_body: Mapping[str, object],
-        exclude: Collection[str] = (),
-    ) -> str | None:
-        """The first listed task with our model and prompt (and equal echoed fields).
-
-        The v2 list's field names are UNVERIFIED: entries may sit under `task_list`,
-        `tasks` or `data` (or a `list` inside `data`), with the id as `task_id` or `id`.
-        `exclude` holds ids other jobs already own (samples of one request look alike).
-        """
-        body = self._ok_json(response)
-        if "base_resp" in body:
-            self._raise_unless_ok(response, body)
-        for entry in _task_entries(body):
-            listed = as_object(entry)
-            task_id = as_id(listed.get("task_id")) or as_id(listed.get("id"))
-            if not task_id or task_id in exclude:
-                continue
-            if same_request(listed, request_body, ("model", "prompt")):
-                return task_id
-        return None
-
     def _raise_unless_ok(self, response: HttpResponse, body: Mapping[str, object]) -> None:
         """minimax-mcp's rule: success needs `base_resp.status_code == 0`, present."""
         code, _ = _base_resp(body)
@@ -196,13 +169,3 @@ def _base_resp(body: Mapping[str, object]) -> tuple[int | None, str]:
     number = as_number(dig(body, "base_resp", "status_code"))
     code = int(number) if number is not None else None
     return code, as_text(dig(body, "base_resp", "status_msg"))
-
-
-def _task_entries(body: Mapping[str, object]) -> list[object]:
-    containers: list[object] = [body, body.get("data")]
-    for container in containers:
-        for key in ("task_list", "tasks", "data", "list"):
-            entries = dig(container, key)
-            if isinstance(entries, list):
-                return entries
-    return []

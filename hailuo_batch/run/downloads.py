@@ -1,27 +1,36 @@
 """Downloads: a bounded pool that streams finished videos to disk and checks them.
 
-Part of the engine (orchestration): a video is written as `videos/<id>.mp4.part`,
-probed, given a poster frame, renamed, then journaled `done`. A stale URL is refreshed
-through the provider (re-poll, or MiniMax's retrieve), never regenerated; what can no
-longer be fetched is reported as lost paid output (`expired`). Times are in seconds.
+A video is written as `videos/<id>.mp4.part`, probed (with its poster frame) in a
+thread, renamed into place, then journaled `Done`. Whatever sits at that place already
+and is not this job's own video (a paid video of an earlier version of the job, after
+its prompt was edited) is first moved aside to a name that cannot collide, and the move
+journaled: a paid video is never overwritten. A stale URL is refreshed through the
+provider (re-poll, or MiniMax's retrieve), never regenerated.
+
+Failures say what they are: a URL the provider no longer renews is `expired`; a
+download that keeps breaking, or a file that is not a playable video, is a
+`provider_error` at the download stage (retried for free by the next run). A full disk
+or an unwritable folder is not the job's fault: it goes up and stops the run, the job
+still `downloading`. Times are in seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Protocol
 
+from hailuo_batch.core import events as ev
 from hailuo_batch.core.clock import Clock
 from hailuo_batch.core.http import TaskStatus
-from hailuo_batch.core.jobs import FailureKind, Job
-from hailuo_batch.core.layout import VIDEOS, poster_path, video_path
+from hailuo_batch.core.jobs import Job
+from hailuo_batch.core.layout import VIDEOS, poster_path, superseded_path, video_path
 from hailuo_batch.errors import ProviderError, TransportError
 from hailuo_batch.outputs import probe, verify
 from hailuo_batch.policy.retry import Backoff
-from hailuo_batch.store.fold import Event, JobRecord
+from hailuo_batch.run.recorder import Recorder
 from hailuo_batch.transport import Transport
 
 EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # what a presigned URL says once stale
@@ -30,111 +39,145 @@ EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # what a presigned URL says 
 class FetchHost(Protocol):
     """What downloads need from the run they belong to."""
 
-    def record(self, job: Job) -> JobRecord: ...
-
-    async def emit_durable(self, event: Event) -> None: ...
-
-    def fail(self, job: Job, kind: FailureKind, message: str) -> None: ...
-
-    async def fresh_status(self, job: Job) -> TaskStatus:
-        """Ask the job's provider about its task again (LookupError: no provider to ask)."""
-        ...
+    def fail(self, job: Job, kind: str, message: str, stage: str = "submit") -> None: ...
 
 
-@dataclass
-class Fetcher:
+class _Stale(Exception):
+    """The URL no longer works: ask the provider for a fresh one."""
+
+
+class Downloads:
     """`workers` downloads at a time, fed through `put`, drained by `finish`."""
 
-    host: FetchHost
-    transport: Transport
-    clock: Clock
-    out_dir: Path
-    attempts: int
-    rng: random.Random
-    backoff: Backoff
-
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        host: FetchHost,
+        recorder: Recorder,
+        transport: Transport,
+        clock: Clock,
+        folder: Path,
+        refresh: Callable[[Job], Awaitable[TaskStatus]],
+        *,
+        attempts: int,
+        rng: random.Random,
+        backoff: Backoff,
+    ) -> None:
+        self.host = host
+        self.recorder = recorder
+        self.transport = transport
+        self.clock = clock
+        self.folder = folder
+        self.refresh = refresh
+        self.attempts = attempts
+        self.rng = rng
+        self.backoff = backoff
         self._queue: asyncio.Queue[tuple[Job, TaskStatus | None] | None] = asyncio.Queue()
-        self.tasks: list[asyncio.Task[None]] = []
-
-    def start(self, workers: int) -> None:
-        self.out_dir.joinpath(VIDEOS).mkdir(parents=True, exist_ok=True)
-        self.tasks = [asyncio.create_task(self._worker()) for _ in range(workers)]
+        self.workers = 0
 
     def put(self, job: Job, status: TaskStatus | None) -> None:
         """Queue a download; `status` None means: ask the provider for a fresh URL first."""
         self._queue.put_nowait((job, status))
 
-    async def finish(self) -> None:
-        """Wait for every queued download, then let the workers end."""
-        for _ in self.tasks:
-            self._queue.put_nowait(None)
-        await asyncio.gather(*self.tasks)
-
-    async def _worker(self) -> None:
+    async def worker(self) -> None:
+        """One download at a time until `finish` (run several for a pool)."""
+        self.folder.joinpath(VIDEOS).mkdir(parents=True, exist_ok=True)
         while (item := await self._queue.get()) is not None:
-            await self._download(*item)
+            await self.download(*item)
 
-    async def _download(self, job: Job, status: TaskStatus | None) -> None:
-        problem = "no provider to ask for the video"
+    def finish(self) -> None:
+        """Let each worker end once the queue ahead of it is done."""
+        for _ in range(self.workers):
+            self._queue.put_nowait(None)
+
+    async def download(self, job: Job, status: TaskStatus | None) -> None:
+        """Fetch one job's video, or fail it with what went wrong."""
+        kind, problem = "expired", "the provider gave no URL for the video"
         for attempt in range(1, self.attempts + 1):
-            if status is None or status.video_url is None or self._expired(status):
+            if status is None or not status.video_url or self._expired(status):
                 try:
-                    status = await self.host.fresh_status(job)
-                except LookupError:
-                    break
+                    status = await self.refresh(job)
                 except (TransportError, ProviderError) as exc:
-                    problem = f"cannot refresh the video URL: {exc}"
-                    await self.clock.sleep(self.backoff.delay(attempt, self.rng))
+                    kind, problem = "provider_error", f"cannot ask for a fresh URL: {exc}"
+                    await self._pause(attempt)
                     continue
                 if status.state != "succeeded" or not status.video_url:
+                    kind = "expired"
                     problem = f"the provider no longer offers the video ({status.raw_status})"
                     status = None
-                    await self.clock.sleep(self.backoff.delay(attempt, self.rng))
+                    await self._pause(attempt)
                     continue
             try:
-                if await self._save(job, status.video_url or ""):
-                    return
-                problem = "the video URL has expired"
-                status = None  # refresh
+                await self._save(job, status.video_url or "")
+                return
+            except _Stale as exc:
+                kind, problem = "expired", f"the video URL no longer works ({exc})"
+                status = None  # ask for a fresh one
             except TransportError as exc:
-                problem = str(exc)
-                await self.clock.sleep(self.backoff.delay(attempt, self.rng))
-        self.host.fail(job, "expired", f"paid output could not be fetched: {problem}")
+                kind, problem = "provider_error", f"download failed: {exc}"
+                await self._pause(attempt)
+            except probe.MediaError as exc:
+                kind, problem = (
+                    "provider_error",
+                    f"the delivered file is not a playable video: {exc}",
+                )
+                await self._pause(attempt)
+        tried = f" (after {self.attempts} attempts)"
+        self.host.fail(job, kind, f"paid output could not be fetched: {problem}{tried}", "download")
 
     def _expired(self, status: TaskStatus) -> bool:
         return status.url_expires_at is not None and status.url_expires_at <= self.clock.time()
 
-    async def _save(self, job: Job, url: str) -> bool:
-        """Stream to `videos/<id>.mp4.part`, check it, rename; False if the URL is stale."""
+    async def _pause(self, attempt: int) -> None:
+        await self.clock.sleep(self.backoff.delay(attempt, self.rng))
+
+    async def _save(self, job: Job, url: str) -> None:
+        """Stream to `<video>.part`, check it, make room, rename, journal `Done`."""
         relative = video_path(job.id)
-        final = self.out_dir / relative
+        final = self.folder / relative
         part = final.with_name(final.name + ".part")
-        got = await self.transport.download(url, part)
-        if got.status in EXPIRED_STATUSES:
-            return False
-        if got.status != 200 or got.bytes == 0:
-            part.unlink(missing_ok=True)
-            raise TransportError(f"download answered HTTP {got.status}", sent=True)
-        poster = self.out_dir / poster_path(relative)
         try:
+            got = await self.transport.download(url, part)
+            if got.status in EXPIRED_STATUSES:
+                raise _Stale(f"HTTP {got.status}")
+            if got.status != 200 or got.bytes == 0:
+                raise TransportError(f"download answered HTTP {got.status}", sent=True)
+            poster = self.folder / poster_path(relative)
             facts = await asyncio.to_thread(probe.probe_video, part, poster)
-        except probe.MediaError as exc:
+        except BaseException:
             part.unlink(missing_ok=True)
-            raise TransportError(
-                f"downloaded file is not a playable video: {exc}", sent=True
-            ) from None
+            raise
+        await self._make_room(job, relative)
         part.replace(final)
-        await self.host.emit_durable(
-            {
-                "ev": "done",
-                "key": job.key,
-                "path": relative,
-                "sha256": got.sha256,
-                "bytes": got.bytes,
-                "mtime_ns": final.stat().st_mtime_ns,
-                "media": facts,
-                "warnings": verify.mismatches(job.request.to_json(), facts),
-            }
+        await self.recorder.emit_durable(
+            ev.Done(
+                key=job.key,
+                path=relative,
+                sha256=got.sha256,
+                bytes=got.bytes,
+                mtime_ns=final.stat().st_mtime_ns,
+                media=facts,
+                warnings=verify.mismatches(job.request.to_json(), facts),
+            )
         )
-        return True
+
+    async def _make_room(self, job: Job, relative: str) -> None:
+        """Move aside whatever holds `relative` and is not this job's own copy."""
+        final = self.folder / relative
+        if not final.exists() or self.recorder.record(job.key).path == relative:
+            return  # free, or the job's own (damaged) copy: the same task's video
+        owner = next(
+            (
+                rec
+                for rec in self.recorder.state.jobs.values()
+                if rec.path == relative and rec.key != job.key and rec.state == "done"
+            ),
+            None,
+        )
+        if owner is not None:  # a paid video of an earlier version of the job
+            aside = superseded_path(relative, owner.key[:12])
+        else:  # no record owns it (a crash between rename and journal): keep it all the same
+            digest = await asyncio.to_thread(probe.sha256_file, final)
+            aside = superseded_path(relative, f"unrecorded-{digest[:12]}")
+        await asyncio.to_thread(final.replace, self.folder / aside)
+        if owner is not None:
+            await self.recorder.emit_durable(ev.Moved(key=owner.key, path=aside))

@@ -1,5 +1,9 @@
-"""Wires one `run`: checked plan, locked output folder, adapters, transport, optional
-in-process simulator, signals and progress. The CLI's single call for `run`. Does I/O.
+"""Wires one `run`: checked plan, a usable and locked output folder, keys, adapters (for the
+manifest's providers and any provider still holding tasks), transport, the optional
+in-process simulator, signals, display and live outputs. Does I/O.
+
+Everything that can be refused is refused before anything is sent: bad input and an
+unusable folder (exit 2), a provider holding tasks without its key (exit 3).
 """
 
 from __future__ import annotations
@@ -9,28 +13,42 @@ import contextlib
 import os
 import signal
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
 from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, Rate, parse_rate
-from hailuo_batch.core.clock import MonotonicClock
+from hailuo_batch.core.clock import Clock, MonotonicClock
+from hailuo_batch.core.events import Event
 from hailuo_batch.core.jobs import Job
-from hailuo_batch.errors import ManifestError, Problem
+from hailuo_batch.core.layout import FOLDER_LOCK, JOURNAL, LOCKFILE, RESERVE, SIMULATOR
+from hailuo_batch.errors import (
+    DiskFullError,
+    KeyFormatError,
+    ManifestError,
+    MissingKeyError,
+    OutputFolderError,
+    Problem,
+)
 from hailuo_batch.manifest.plan import Plan
 from hailuo_batch.outputs.live import LiveReport
 from hailuo_batch.outputs.report import OUTPUTS
 from hailuo_batch.providers import Provider, make_provider
-from hailuo_batch.run.engine import Engine, RunSettings, RunSummary
-from hailuo_batch.run.planning import job_price, load_plan
-from hailuo_batch.store.fold import Event, JobRecord, load_state
+from hailuo_batch.run.engine import Engine, RunSettings
+from hailuo_batch.run.lanes import Lane, Lanes
+from hailuo_batch.run.planning import IN_FLIGHT, job_price, load_plan
+from hailuo_batch.run.recorder import Listener, Recorder
+from hailuo_batch.run.summary import RunSummary
+from hailuo_batch.store.fold import JobRecord, RunState, load_state
 from hailuo_batch.store.folder_lock import FolderLock
-from hailuo_batch.store.journal import Journal
-from hailuo_batch.store.lockfile import lock_document, read_lock, write_lock
-from hailuo_batch.transport import AiohttpTransport
+from hailuo_batch.store.journal import Journal, free_bytes, is_disk_full
+from hailuo_batch.store.lockfile import ManifestInfo, lock_document, read_lock_json, write_lock
+from hailuo_batch.transport import AiohttpTransport, Transport
 
 SIMULATED_KEY = "simulated-key"
+OURS = frozenset({JOURNAL, LOCKFILE, FOLDER_LOCK, RESERVE, SIMULATOR})
+"""Names that make a folder ours before any video is in it (a run that stopped early)."""
 
 
 class Display(Protocol):
@@ -48,6 +66,10 @@ class Display(Protocol):
 
     def update(self, event: Event, record: JobRecord | None) -> None: ...
 
+    def notice(self, text: str) -> None:
+        """Something the user should know now (work about to be redone, a provider to top up)."""
+        ...
+
 
 class Silent:
     """No display at all: the library's default."""
@@ -64,10 +86,13 @@ class Silent:
     def update(self, event: Event, record: JobRecord | None) -> None:
         return None
 
+    def notice(self, text: str) -> None:
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    """What the command line (or a test) asks of a run."""
+    """What the command line (or a library caller) asks of a run."""
 
     out: Path | None = None
     simulate: bool = False
@@ -76,6 +101,7 @@ class RunOptions:
     concurrency: int | None = None
     retry_failed: bool = False
     budget_usd: float | None = None  # overrides `limits.budget_usd`
+    handle_signals: bool = False  # Ctrl-C/SIGTERM stop the run (the CLI asks for this)
 
 
 async def run_manifest(
@@ -83,8 +109,15 @@ async def run_manifest(
     options: RunOptions,
     environ: Mapping[str, str],
     display: Callable[[int], Display] = lambda total: Silent(),
+    on_event: Callable[[Event, JobRecord | None], None] | None = None,
+    *,
+    transport: Transport | None = None,
+    clock: Clock | None = None,
 ) -> RunSummary:
-    """Run (or resume) a manifest into its output folder and say how it went."""
+    """Run (or resume) a manifest into its output folder and say how it went.
+
+    `transport` and `clock` replace the real ones (tests: a fake server, a manual clock).
+    """
     plan, _ = load_plan(path, environ, keys=None if options.simulate else "error")
     out = options.out or plan.manifest.output
     if out is None:
@@ -97,35 +130,159 @@ async def run_manifest(
                 )
             ]
         )
-    unknown = set(options.base_urls) - set(plan.manifest.providers)
+    check_folder(out)
+    state = load_state(out)
+    current = frozenset(job.key for job in plan.jobs)
+    holding = _held_elsewhere(plan, state, current)
+    known = set(plan.manifest.providers) | set(holding)
+    unknown = set(options.base_urls) - known
     if unknown:
         raise ManifestError(
             [
                 Problem(
                     str(path),
                     None,
-                    f"--base-url names {sorted(unknown)}, "
-                    f"not in this manifest's providers "
-                    f"{list(plan.manifest.providers)}",
+                    f"--base-url names {sorted(unknown)}, not a provider of this manifest "
+                    f"({', '.join(plan.manifest.providers)}) nor one holding its tasks",
                 )
             ]
         )
+    if options.simulate:
+        _refuse_real_tasks(out, state, current)
     budget = options.budget_usd
     if budget is None:
         budget = plan.manifest.limits.get("budget_usd")
     if budget is not None:
         _check_prices_known(plan, path)
+    keys = _keys(plan, holding, options, environ)
     with FolderLock(out):
-        async with _origins(plan, options, out) as origins:
-            adapters = {
-                name: make_provider(name, _key(name, options, environ), origins.get(name))
-                for name in plan.manifest.providers
-            }
-            return await _execute(plan, out, adapters, options, budget, display)
+        async with _origins(plan, holding, options, out) as origins:
+            adapters = [
+                (
+                    make_provider(name, keys[name], origins.get(name)),
+                    name not in plan.manifest.providers,
+                )
+                for name in keys
+            ]
+            return await _execute(
+                plan,
+                out,
+                adapters,
+                options,
+                budget,
+                display,
+                on_event,
+                transport or AiohttpTransport(),
+                clock or MonotonicClock(),
+            )
+
+
+def check_folder(out: Path) -> None:
+    """Refuse a folder that holds files of someone else's, or that cannot be written to,
+    before anything is sent or written."""
+    if out.exists() and not out.is_dir():
+        raise OutputFolderError(str(out), "is a file, not a folder; choose another --out")
+    if out.is_dir():
+        try:
+            names = {entry.name for entry in os.scandir(out)}
+        except OSError as exc:
+            raise OutputFolderError(str(out), f"cannot be read ({exc.strerror})") from None
+        if names and not names & {JOURNAL, LOCKFILE}:
+            shown = ", ".join(sorted(names)[:3]) + (", ..." if len(names) > 3 else "")
+            if not names <= OURS:
+                raise OutputFolderError(
+                    str(out),
+                    f"is not empty ({shown}) and holds no hailuo-batch journal: refusing to "
+                    "write into it; choose an empty or new folder with --out",
+                )
+    probe = out / f".hailuo-batch.probe.{os.getpid()}"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(str(out), free_bytes(out)) from None
+        reason = exc.strerror or str(exc)
+        raise OutputFolderError(str(out), f"cannot be written to ({reason})") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What a provider the manifest no longer lists still holds of this plan."""
+
+    tasks: int  # in flight there: must be followed there
+    videos: int  # finished there: fetched there again if lost
+
+
+def _held_elsewhere(plan: Plan, state: RunState, current: frozenset[str]) -> dict[str, Held]:
+    """Providers the manifest no longer lists that hold this plan's tasks or paid videos."""
+    listed = set(plan.manifest.providers)
+    tasks: dict[str, int] = {}
+    videos: dict[str, int] = {}
+    for key in current:
+        rec = state.jobs.get(key)
+        if rec is None or not rec.provider or rec.provider in listed:
+            continue
+        if rec.state in IN_FLIGHT:
+            tasks[rec.provider] = tasks.get(rec.provider, 0) + 1
+        elif rec.task_id or rec.state == "done":
+            videos[rec.provider] = videos.get(rec.provider, 0) + 1
+    return {
+        name: Held(tasks.get(name, 0), videos.get(name, 0)) for name in sorted({*tasks, *videos})
+    }
+
+
+def _refuse_real_tasks(out: Path, state: RunState, current: frozenset[str]) -> None:
+    real = [
+        r for k in current if (r := state.jobs.get(k)) and not r.simulated and r.state in IN_FLIGHT
+    ]
+    if real:
+        providers = ", ".join(sorted({r.provider or "?" for r in real}))
+        raise OutputFolderError(
+            str(out),
+            f"holds {len(real)} real task(s) in flight at {providers}: a simulated run would "
+            "not follow them; resume with a real run, or simulate into another --out",
+        )
+
+
+def _keys(
+    plan: Plan,
+    holding: Mapping[str, Held],
+    options: RunOptions,
+    environ: Mapping[str, str],
+) -> dict[str, str]:
+    """Each provider's key, trimmed. A provider holding tasks in flight needs its key
+    (MissingKeyError, before anything is sent); one holding only finished videos is left
+    out without it (its lost videos are reported, not fetched)."""
+    keys: dict[str, str] = {}
+    for name in (*plan.manifest.providers, *holding):
+        if options.simulate:
+            keys[name] = SIMULATED_KEY
+            continue
+        variable = CAPABILITIES_BY_PROVIDER[name].key_env_var
+        key = clean_key(variable, environ.get(variable, ""))
+        if key:
+            keys[name] = key
+        elif name in holding and holding[name].tasks:
+            raise MissingKeyError(name, variable, holding[name].tasks, holding[name].videos)
+        # a manifest provider without a key was refused by the plan's checks already
+    return keys
+
+
+def clean_key(variable: str, value: str) -> str:
+    """The key with surrounding whitespace trimmed (a Kubernetes secret made from a file
+    ends in a newline); KeyFormatError for a control character inside it."""
+    key = value.strip()
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
+        raise KeyFormatError(variable)
+    return key
 
 
 @contextlib.asynccontextmanager
-async def _origins(plan: Plan, options: RunOptions, out: Path) -> AsyncIterator[Mapping[str, str]]:
+async def _origins(
+    plan: Plan, holding: Mapping[str, Held], options: RunOptions, out: Path
+) -> AsyncIterator[Mapping[str, str]]:
     """Each provider's origin: the simulator's mount point with --simulate, else --base-url.
 
     The simulator keeps its tasks in `<out>/.simulator/tasks.jsonl` (making the folder), so
@@ -136,16 +293,10 @@ async def _origins(plan: Plan, options: RunOptions, out: Path) -> AsyncIterator[
         return
     from hailuo_batch.simulator import SimConfig, running_in_process
 
-    settings = {"state_file": str(out / ".simulator" / "tasks.jsonl"), **options.sim_options}
+    settings = {"state_file": str(out / SIMULATOR / "tasks.jsonl"), **options.sim_options}
     config = SimConfig(**settings)  # type: ignore[arg-type]
     async with running_in_process(config) as base:
-        yield {name: f"{base}/{name}" for name in plan.manifest.providers}
-
-
-def _key(provider: str, options: RunOptions, environ: Mapping[str, str]) -> str:
-    if options.simulate:
-        return SIMULATED_KEY
-    return environ[CAPABILITIES_BY_PROVIDER[provider].key_env_var]
+        yield {name: f"{base}/{name}" for name in (*plan.manifest.providers, *holding)}
 
 
 def _check_prices_known(plan: Plan, path: Path) -> None:
@@ -172,11 +323,13 @@ def _check_prices_known(plan: Plan, path: Path) -> None:
         )
 
 
-def _settings(plan: Plan, out: Path, options: RunOptions, budget: float | None) -> RunSettings:
+def _settings(
+    plan: Plan, out: Path, providers: Iterable[str], options: RunOptions, budget: float | None
+) -> RunSettings:
     limits = plan.manifest.limits
     concurrency: dict[str, int] = {}
     rates: dict[str, Rate] = {}
-    for name in plan.manifest.providers:
+    for name in providers:
         caps = CAPABILITIES_BY_PROVIDER[name]
         concurrency[name] = options.concurrency or limits.get(
             "concurrency", caps.default_concurrency
@@ -190,30 +343,29 @@ def _settings(plan: Plan, out: Path, options: RunOptions, budget: float | None) 
         max_attempts=limits.get("max_attempts", 3),
         retry_failed=options.retry_failed,
         budget_usd=budget,
+        simulated=options.simulate,
     )
 
 
 async def _execute(
     plan: Plan,
     out: Path,
-    adapters: Mapping[str, Provider],
+    adapters: list[tuple[Provider, bool]],
     options: RunOptions,
     budget: float | None,
     display: Callable[[int], Display],
+    on_event: Callable[[Event, JobRecord | None], None] | None,
+    transport: Transport,
+    clock: Clock,
 ) -> RunSummary:
-    state = load_state(out)
-    manifest_info = {
-        "path": str(plan.manifest.path),
-        "sha256": plan.manifest.sha256,
-        "name": plan.manifest.name,
-    }
+    state = load_state(out)  # again, under the folder lock: another run may have written
+    manifest_info = ManifestInfo(str(plan.manifest.path), plan.manifest.sha256, plan.manifest.name)
     keys = frozenset(job.key for job in plan.jobs)
     document = lock_document(state, keys, manifest_info)
-    written = read_lock(out)
+    written = read_lock_json(out)
     up_to_date = written == document and all((out / name).exists() for name in OUTPUTS)
-    outputs = LiveReport(out, document, up_to_date=up_to_date)
     journal = Journal(out)
-
+    outputs = LiveReport(out, document, up_to_date=up_to_date)
     folded = state.changes
 
     def checkpoint() -> None:
@@ -228,39 +380,87 @@ async def _execute(
     def price_of(provider: str, job: Job) -> float | None:
         return job_price(plan, provider, job.request)
 
-    transport = AiohttpTransport()
+    settings = _settings(plan, out, (a.name for a, _ in adapters), options, budget)
+    lanes = _lanes(adapters, settings, clock, price_of, budget is not None)
+    summary: RunSummary | None = None
     try:
         with display(len(plan.jobs)) as progress:
             progress.seed(state.jobs[k] for k in keys if k in state.jobs)
+            listeners: list[Listener] = [progress.update, outputs.on_event]
+            if on_event is not None:
+                listeners.append(on_event)
+            engine: Engine | None = None
 
-            def on_event(event: Event, record: JobRecord | None) -> None:
-                progress.update(event, record)
-                outputs.on_event(event, record)
+            def low_space() -> None:
+                if engine is not None:
+                    engine.on_low_space()
 
+            recorder = Recorder(journal, state, clock, listeners, low_space)
             engine = Engine(
                 plan,
-                adapters,
+                lanes,
                 transport,
-                MonotonicClock(),
-                journal,
-                state,
-                _settings(plan, out, options, budget),
+                clock,
+                recorder,
+                settings,
                 price_of,
                 checkpoint,
-                on_event=on_event,
+                notify=progress.notice,
             )
-            with _interrupts(engine):
-                return await engine.run()
+            with _interrupts(engine, options.handle_signals):
+                summary = await engine.run()
     finally:
         await transport.close()
         journal.close()
+    try:
         checkpoint()
         outputs.finish()
+    except OSError as exc:
+        if not is_disk_full(exc):
+            raise
+        if summary is not None and not summary.stopped:
+            summary = replace(summary, stopped=str(DiskFullError(str(out), free_bytes(out))))
+    return summary
+
+
+def _lanes(
+    adapters: list[tuple[Provider, bool]],
+    settings: RunSettings,
+    clock: Clock,
+    price_of: Callable[[str, Job], float | None],
+    priced_only: bool,
+) -> Lanes:
+    """One lane per adapter; under a budget a lane takes only jobs it can price."""
+    from hailuo_batch.policy.limits import ConcurrencyGate, RateLimiter
+
+    def can_price(provider: str, job: Job) -> bool:
+        return not priced_only or price_of(provider, job) is not None
+
+    return Lanes(
+        (
+            Lane(
+                adapter,
+                RateLimiter(settings.submit_rate[adapter.name], clock),
+                ConcurrencyGate(settings.concurrency[adapter.name]),
+                asyncio.Semaphore(settings.submit_window),
+                follows_only=follows_only,
+            )
+            for adapter, follows_only in adapters
+        ),
+        can_price,
+    )
 
 
 @contextlib.contextmanager
-def _interrupts(engine: Engine) -> Iterator[None]:
-    """First Ctrl-C (or SIGTERM): stop and save. Second: leave at once; the journal is safe."""
+def _interrupts(engine: Engine, handle: bool) -> Iterator[None]:
+    """First Ctrl-C (or SIGTERM): stop and save. Second: leave at once; the journal is safe.
+
+    Only when asked (the CLI asks): a library caller's own handlers are left alone, and
+    restored as they were afterwards.
+    """
+    if not handle:
+        yield
+        return
     loop = asyncio.get_running_loop()
     presses = 0
 
@@ -271,15 +471,17 @@ def _interrupts(engine: Engine) -> Iterator[None]:
             os._exit(3)
         engine.stop("interrupted")
 
-    installed = []
+    saved = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
+            previous = signal.getsignal(sig)
             loop.add_signal_handler(sig, on_signal)
-            installed.append(sig)
+            saved[sig] = previous
         except (RuntimeError, ValueError):  # not the main thread (fcntl makes us POSIX-only)
             continue
     try:
         yield
     finally:
-        for sig in installed:
+        for sig, previous in saved.items():
             loop.remove_signal_handler(sig)
+            signal.signal(sig, previous)

@@ -22,7 +22,14 @@ import orjson
 import pytest
 
 from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, MODEL_RULES
-from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskStatus
+from hailuo_batch.core.http import (
+    Absent,
+    Found,
+    HttpRequest,
+    HttpResponse,
+    SubmitImages,
+    TaskStatus,
+)
 from hailuo_batch.core.jobs import ErrorKind, VideoRequest
 from hailuo_batch.errors import ProviderError, TransportError
 from hailuo_batch.manifest.images import data_uri, image_ref
@@ -470,12 +477,12 @@ async def test_every_server_error_shape_is_transient(provider: str) -> None:
 # -- 4. a lost submit reply is found again by listing --------------------------------------
 
 
-LISTING = ("gmi", "minimax")
+LISTING = ("gmi",)
 
 
 def test_listing_providers_are_task_finders() -> None:
     """Exactly the providers the table says can list tasks have adapters that find them."""
-    can_list = {name for name, caps in CAPABILITIES_BY_PROVIDER.items() if caps.can_list_tasks}
+    can_list = {n for n, caps in CAPABILITIES_BY_PROVIDER.items() if caps.list_grace is not None}
     assert can_list == set(LISTING)
     finders = {name for name in PROVIDERS if isinstance(make_provider(name, KEY), TaskFinder)}
     assert finders == set(LISTING)
@@ -497,13 +504,14 @@ async def test_lost_submit_reply_is_reconciled_by_listing(provider: str, tmp_pat
 
         listed = await sim.transport.send(adapter.list_request())
         assert orjson.loads(listed.body)["total"] == 1  # the one task the lost submit made
-        task_id = adapter.find_task(listed, submit.json)
-        assert task_id is not None
-        assert adapter.find_task(listed, submit.json, exclude={task_id}) is None
+        found = adapter.find_task(listed, submit.json)
+        assert isinstance(found, Found)
+        task_id = found.task_id
+        assert adapter.find_task(listed, submit.json, exclude={task_id}) == Absent()
         other = replace(_request("768P"), prompt="another prompt")
         other_body = adapter.submit_request(other, SubmitImages()).json
         assert other_body is not None
-        assert adapter.find_task(listed, other_body) is None
+        assert adapter.find_task(listed, other_body) == Absent()
         counted = await sim.provider_stats(provider)
 
         status, _ = await follow(sim, adapter, task_id)

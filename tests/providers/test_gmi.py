@@ -7,7 +7,7 @@ from collections.abc import Callable
 import orjson
 import pytest
 
-from hailuo_batch.core.http import HttpResponse, SubmitImages, TaskState
+from hailuo_batch.core.http import Absent, Found, HttpResponse, SubmitImages, TaskState, Unsure
 from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers.gmi import GmiAdapter
@@ -199,14 +199,37 @@ def test_find_task_matches_the_payload(
             "fast_pretreatment": False,
         },
     }
-    assert gmi.find_task(listing, sent) == "5c30b275-d669-4a25-8151-de6d60214853"
+    assert gmi.find_task(listing, sent) == Found("5c30b275-d669-4a25-8151-de6d60214853")
     # A second sample of the same request must not claim the first sample's task.
     taken = {"5c30b275-d669-4a25-8151-de6d60214853"}
-    assert gmi.find_task(listing, sent, exclude=taken) == "77e1d2c3-0000-4000-8000-000000000002"
-    # Our 10 s request was never listed.
+    assert gmi.find_task(listing, sent, exclude=taken) == Found(
+        "77e1d2c3-0000-4000-8000-000000000002"
+    )
+    # Our 10 s request was never listed, and every entry carried its payload: absent.
     built = gmi.submit_request(text_request, SubmitImages()).json
     assert built is not None
-    assert gmi.find_task(listing, built) is None
+    assert gmi.find_task(listing, built) == Absent()
+
+
+def test_find_task_is_unsure_where_entries_carry_no_payload(
+    gmi: GmiAdapter, text_request: VideoRequest
+) -> None:
+    """The SDK types `payload` as optional: a miss among entries without it proves nothing."""
+    listing = HttpResponse(
+        200, b'{"requests": [{"request_id": "r1", "status": "queued"}], "total": 1}'
+    )
+    built = gmi.submit_request(text_request, SubmitImages()).json
+    assert built is not None
+    assert isinstance(gmi.find_task(listing, built), Unsure)
+
+
+def test_find_task_is_unsure_when_the_list_is_longer_than_the_page(
+    gmi: GmiAdapter, text_request: VideoRequest
+) -> None:
+    listing = HttpResponse(200, b'{"requests": [], "total": 120}')
+    built = gmi.submit_request(text_request, SubmitImages()).json
+    assert built is not None
+    assert gmi.find_task(listing, built) == Unsure("the list shows 0 of 120 requests")
 
 
 def test_key_never_leaks(gmi: GmiAdapter, api_key: str, text_request: VideoRequest) -> None:

@@ -10,6 +10,7 @@ import pytest
 from hailuo_batch.core.http import HttpResponse, SubmitImages, TaskState, TaskStatus
 from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
 from hailuo_batch.errors import ProviderError
+from hailuo_batch.providers import TaskFinder
 from hailuo_batch.providers.minimax import MinimaxAdapter
 
 Reply = Callable[..., HttpResponse]
@@ -234,7 +235,7 @@ def test_parse_retrieve(minimax: MinimaxAdapter, reply: Reply) -> None:
         "https://video-product.cdn.minimax.io/inference_output/video/2025-09-19/"
         "7c1d2e3f-0a1b-4c5d-8e9f-102132435465/output.mp4"
     )
-    assert (status.url_ttl, status.file_id) == (32400.0, "362088325627994")
+    assert (status.url_ttl, status.file_id) == (3600.0, "362088325627994")  # "valid 1 hour"
 
 
 def test_retrieve_falls_back_to_backup_url(minimax: MinimaxAdapter, reply: Reply) -> None:
@@ -263,37 +264,10 @@ def test_malformed_json_is_transient(minimax: MinimaxAdapter) -> None:
     assert caught.value.kind == "transient"
 
 
-def test_list_request(minimax: MinimaxAdapter) -> None:
-    req = minimax.list_request()
-    assert (req.method, req.url) == (
-        "GET",
-        "https://api.minimax.io/v2/query/video_generation?page_num=1&page_size=50",
-    )
-
-
-def test_find_task_matches_model_prompt_and_echoed_fields(
-    minimax: MinimaxAdapter, reply: Reply, text_request: VideoRequest
-) -> None:
-    """The 10 s request matches the listed 10 s task, not the newer 6 s one."""
-    sent = minimax.submit_request(text_request, SubmitImages()).json
-    assert sent is not None
-    response = reply("minimax", "list_task_list")
-    assert minimax.find_task(response, sent) == "362090061725777"
-    assert minimax.find_task(response, sent, exclude={"362090061725777"}) is None
-    assert minimax.find_task(response, {**sent, "prompt": "never sent"}) is None
-
-
-def test_find_task_reads_other_list_shapes(minimax: MinimaxAdapter, reply: Reply) -> None:
-    """Entry names are UNVERIFIED: `data.list` and `id` (even numeric) are accepted."""
-    sent = {"model": "MiniMax-Hailuo-02", "prompt": "a red fox in snow", "duration": 6}
-    assert minimax.find_task(reply("minimax", "list_data_ids"), sent) == "362090061725444"
-
-
-def test_find_task_raises_on_an_error_answer(minimax: MinimaxAdapter) -> None:
-    body = {"base_resp": {"status_code": 1002, "status_msg": "rate limit"}}
-    with pytest.raises(ProviderError) as caught:
-        minimax.find_task(_answer(body), {"model": "video-01", "prompt": "x"})
-    assert caught.value.kind == "rate_limited"
+def test_the_v1_api_offers_no_task_list_to_reconcile_by(minimax: MinimaxAdapter) -> None:
+    """V1 (Hailuo-02, the 01 family) has no documented task list; the V2 list holds only
+    H3 tasks and no prompt (docs/providers/minimax.md): a lost reply is a possible duplicate."""
+    assert not isinstance(minimax, TaskFinder)
 
 
 def test_key_never_leaks(minimax: MinimaxAdapter, api_key: str, text_request: VideoRequest) -> None:
@@ -307,5 +281,4 @@ def test_key_never_leaks(minimax: MinimaxAdapter, api_key: str, text_request: Vi
 def test_every_fixture_is_exercised(recorded: Callable[[str], set[str]]) -> None:
     used = {row[0] for row in SUBMIT_ERRORS} | {row[0] for row in POLLS}
     used |= {"submit_ok", "poll_1002_rate_limit", "retrieve_ok", "retrieve_backup_only"}
-    used |= {"list_task_list", "list_data_ids"}
     assert recorded("minimax") == used

@@ -13,7 +13,7 @@ from simwire import AUTH, Client, ManualClock, Sim, data_uri, download, probe, s
 from yarl import URL
 
 from hailuo_batch.simulator import TaskFileError
-from tests.conftest import run_line
+from tests.helpers.cli import run_line
 
 GMI = "/gmi/api/v1/ie/requestqueue/apikey/requests"
 
