@@ -149,10 +149,7 @@ class DiskFullError(HailuoBatchError):
         self.path = path
         self.free_bytes = free_bytes
         free = f"{free_bytes / 1e6:.1f} MB free" if free_bytes is not None else "no space"
-        super().__init__(
-            f"the disk of {path} is full ({free}): stopped, state saved; free some space "
-            "and run the same command again to resume"
-        )
+        super().__init__(f"the disk of {path} is full ({free}); free some space first")
 
 
 class OutputLockedError(HailuoBatchError):

@@ -12,7 +12,7 @@ import click
 import pytest
 
 from hailuo_batch.cli import cli
-from tests.helpers.cli import ROOT, run_line
+from tests.helpers.cli import ROOT, finish, run_line, spawn
 
 COMMANDS = sorted(cli.commands)
 
@@ -91,10 +91,5 @@ def test_help_and_validate_start_fast_without_heavy_imports() -> None:
 
 
 def test_python_dash_m_runs_the_same_cli() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "hailuo_batch", "--version"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert out.stdout.startswith("hailuo-batch, version")
+    child = spawn("--version")
+    assert finish(child).startswith("hailuo-batch, version") and child.returncode == 0

@@ -11,7 +11,7 @@ import pytest
 from hailuo_batch.core import events as ev
 from hailuo_batch.core.clock import ManualClock
 from hailuo_batch.core.http import HttpRequest, HttpResponse
-from hailuo_batch.errors import KeyFormatError, TransportError
+from hailuo_batch.errors import ManifestError, TransportError
 from hailuo_batch.store.fold import load_state, read_events
 from tests.helpers.fake import KEYS, FakeServer, answer, manifest, run
 
@@ -200,7 +200,7 @@ def test_a_key_with_a_trailing_newline_is_trimmed_and_works(tmp_path: Path) -> N
 
 def test_a_key_with_a_newline_inside_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
     server = FakeServer()
-    with pytest.raises(KeyFormatError, match="NOVITA_API_KEY contains a control character"):
+    with pytest.raises(ManifestError, match="NOVITA_API_KEY contains a control character"):
         run(manifest(tmp_path, 1), server, env={**KEYS, "NOVITA_API_KEY": "sk-x\nsk-y"})
     assert server.received == {}
 

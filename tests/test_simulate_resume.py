@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import orjson
 
-from tests.helpers.cli import ROOT, run_line
+from tests.helpers.cli import ROOT, run_line, spawn
 
 QUICKSTART = str(ROOT / "pipelines" / "quickstart.yaml")
 
@@ -61,12 +59,8 @@ def test_a_run_killed_with_tasks_in_flight_resumes_them_without_paying_twice(
 ) -> None:
     out = tmp_path / "out"
     command = ("run", QUICKSTART, "--simulate", "--out", str(out), "--quiet")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "hailuo_batch", *command, "--gen-seconds", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    child = spawn(
+        *command, "--gen-seconds", "2", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 30

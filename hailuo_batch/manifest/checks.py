@@ -20,7 +20,8 @@ from hailuo_batch.core.capabilities import (
     provider_violations,
 )
 from hailuo_batch.core.jobs import ImageRef, Job
-from hailuo_batch.errors import Problem, Severity
+from hailuo_batch.core.keys import api_key
+from hailuo_batch.errors import KeyFormatError, Problem, Severity
 from hailuo_batch.manifest.plan import Plan
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,119}$")
@@ -111,7 +112,12 @@ def _duplicates(jobs: tuple[Job, ...]) -> Iterator[Problem]:
 def _missing_keys(plan: Plan, environ: Mapping[str, str], severity: Severity) -> Iterator[Problem]:
     for provider in plan.manifest.providers:
         variable = CAPABILITIES_BY_PROVIDER[provider].key_env_var
-        if not environ.get(variable):
+        try:
+            key = api_key(environ, variable)
+        except KeyFormatError as exc:
+            yield Problem(str(plan.manifest.path), None, str(exc), severity=severity)
+            continue
+        if not key:
             yield Problem(
                 str(plan.manifest.path),
                 None,

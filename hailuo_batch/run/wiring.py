@@ -22,10 +22,10 @@ from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, Rate, parse
 from hailuo_batch.core.clock import Clock, MonotonicClock
 from hailuo_batch.core.events import Event
 from hailuo_batch.core.jobs import Job
+from hailuo_batch.core.keys import api_key
 from hailuo_batch.core.layout import FOLDER_LOCK, JOURNAL, LOCKFILE, RESERVE, SIMULATOR
 from hailuo_batch.errors import (
     DiskFullError,
-    KeyFormatError,
     ManifestError,
     MissingKeyError,
     OutputFolderError,
@@ -155,7 +155,7 @@ async def run_manifest(
     if budget is not None:
         _check_prices_known(plan, path)
     keys = _keys(plan, holding, options, environ)
-    with FolderLock(out):
+    with _disk_full_as_error(out), FolderLock(out):
         async with _origins(plan, holding, options, out) as origins:
             adapters = [
                 (
@@ -175,6 +175,17 @@ async def run_manifest(
                 transport or AiohttpTransport(),
                 clock or MonotonicClock(),
             )
+
+
+@contextlib.contextmanager
+def _disk_full_as_error(out: Path) -> Iterator[None]:
+    """A full disk met while setting up or finishing a run is said as such (exit 3)."""
+    try:
+        yield
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFullError(str(out), free_bytes(out)) from None
+        raise
 
 
 def check_folder(out: Path) -> None:
@@ -198,7 +209,7 @@ def check_folder(out: Path) -> None:
     probe = out / f".hailuo-batch.probe.{os.getpid()}"
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe.write_bytes(b"")
+        probe.write_bytes(bytes(4096))  # a block: a full disk says so now, not mid-run
         probe.unlink()
     except OSError as exc:
         if is_disk_full(exc):
@@ -261,22 +272,13 @@ def _keys(
             keys[name] = SIMULATED_KEY
             continue
         variable = CAPABILITIES_BY_PROVIDER[name].key_env_var
-        key = clean_key(variable, environ.get(variable, ""))
+        key = api_key(environ, variable)
         if key:
             keys[name] = key
         elif name in holding and holding[name].tasks:
             raise MissingKeyError(name, variable, holding[name].tasks, holding[name].videos)
         # a manifest provider without a key was refused by the plan's checks already
     return keys
-
-
-def clean_key(variable: str, value: str) -> str:
-    """The key with surrounding whitespace trimmed (a Kubernetes secret made from a file
-    ends in a newline); KeyFormatError for a control character inside it."""
-    key = value.strip()
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
-        raise KeyFormatError(variable)
-    return key
 
 
 @contextlib.asynccontextmanager
