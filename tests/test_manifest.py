@@ -46,8 +46,7 @@ def test_object_tags_are_refused() -> None:
 def test_csv_cells_get_their_field_types(tmp_path: Path) -> None:
     path = tmp_path / "rows.csv"
     path.write_text('id,prompt,duration,prompt_optimizer,mood\na,"x, y",10,no,calm\nb,z,,,\n')
-    rows = list(read_rows(path))
-    assert rows == [
+    assert read_rows(path).rows == [
         (
             2,
             {

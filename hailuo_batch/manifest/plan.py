@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from hailuo_batch.core.capabilities import MODEL_RULES
 from hailuo_batch.core.jobs import ImageRef, Job, Model, Source, VideoRequest, job_key
 from hailuo_batch.errors import Problem
 from hailuo_batch.manifest.document import Manifest, expanded_job_check, job_schema_problems
+from hailuo_batch.manifest.rows import Rows
 
 JOB_FIELDS = (
     "id",
@@ -30,9 +31,8 @@ JOB_FIELDS = (
     "samples",
 )
 
-Row = tuple[int, "dict[str, Any] | str"]
-RowReader = Callable[[Path], Iterable[Row]]
-"""Yields (line, fields or a problem) per row of a CSV/JSONL file; ValueError if unreadable."""
+RowReader = Callable[[Path], Rows]
+"""Reads a CSV/JSONL file's rows; ValueError saying why if it is unreadable or has none."""
 ImageReader = Callable[[str, Path], ImageRef]
 """Resolves `image:` text against a folder; raises ValueError saying why it is unusable."""
 
@@ -88,14 +88,12 @@ def build_plan(manifest: Manifest, read_rows: RowReader, read_image: ImageReader
         elif "from" in entry:
             path = manifest.path.parent / entry["from"]
             try:
-                rows = list(read_rows(path))
+                table = read_rows(path)
             except ValueError as exc:
                 builder.problems.append(Problem(file, line, str(exc), label))
                 continue
-            for row_line, row in rows:
-                if isinstance(row, str):
-                    builder.problems.append(Problem(str(path), row_line, row, label))
-                    continue
+            builder.problems += [Problem(str(path), n, m, label) for n, m in table.problems]
+            for row_line, row in table.rows:
                 fields, local = _split({**shared, **row})
                 row_label = str(fields.get("id", f"{path.name}:{row_line}"))
                 problems = job_schema_problems(validator, fields, str(path), row_label, row_line)

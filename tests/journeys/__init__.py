@@ -1,0 +1,1 @@
+"""Journeys: the CLI as a user lives it, against real files written in a temporary folder."""
