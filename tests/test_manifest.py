@@ -90,3 +90,31 @@ def test_matrix_rows_and_samples_expand_in_order(tmp_path: Path) -> None:
     assert plan.jobs[4].request.prompt == "row calm"
     assert plan.jobs[4].source.file.endswith("rows.jsonl") and plan.jobs[4].source.line == 1
     assert plan.jobs[4].key != plan.jobs[5].key
+
+
+def test_extra_columns_and_matrix_keys_become_labels(tmp_path: Path) -> None:
+    """Labels travel with the job: the row's extra cells, the combination's extra keys."""
+    (tmp_path / "rows.csv").write_text("id,prompt,mood,shot\na,a cat {mood},calm,12\nb,a dog,,\n")
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "version: 1\nprovider: novita\njobs:\n"
+        "  - matrix: {animal: [fox], duration: [6]}\n    prompt: 'a {animal}'\n"
+        "  - from: rows.csv\n  - prompt: plain\n"
+    )
+    plan = build_plan(load_manifest(path), read_rows, image_ref)
+    assert [j.meta for j in plan.jobs] == [
+        {"animal": "fox"},
+        {"mood": "calm", "shot": "12"},
+        {},
+        {},
+    ]
+
+
+def test_labels_do_not_change_the_job_key(tmp_path: Path) -> None:
+    """Two rows that differ only in a label ask for the same video."""
+    (tmp_path / "rows.csv").write_text("prompt,mood\na cat,calm\na cat,stormy\n")
+    path = tmp_path / "m.yaml"
+    path.write_text("version: 1\nprovider: novita\njobs:\n  - from: rows.csv\n")
+    first, second = build_plan(load_manifest(path), read_rows, image_ref).jobs
+    assert first.meta != second.meta
+    assert first.key == second.key

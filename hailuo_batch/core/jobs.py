@@ -7,7 +7,8 @@ submit, a *sample* is one of N independent generations of the same request.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 import orjson
@@ -109,7 +110,12 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One video to make: a request, which sample of it, and where it was declared."""
+    """One video to make: a request, which sample of it, and where it was declared.
+
+    `meta` holds the job's labels: a `from:` row's columns and a matrix's keys that are
+    not job fields. They travel with the job to its results but are not in its key:
+    labels do not decide the video.
+    """
 
     id: str
     key: str
@@ -117,6 +123,7 @@ class Job:
     sample: int  # 0-based
     providers: tuple[str, ...]  # failover order
     source: Source
+    meta: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
 def job_key(request: VideoRequest, sample: int) -> str:

@@ -82,9 +82,9 @@ def build_plan(manifest: Manifest, read_rows: RowReader, read_image: ImageReader
         if "matrix" in entry:
             names = list(entry["matrix"])
             for combo in itertools.product(*(entry["matrix"][n] for n in names)):
-                fields, local = _split({**shared, **dict(zip(names, combo, strict=False))})
+                fields, meta = _split({**shared, **dict(zip(names, combo, strict=False))})
                 problems = job_schema_problems(validator, fields, file, label, line)
-                builder.add(fields, local, Source(file, line), label, problems)
+                builder.add(fields, meta, Source(file, line), label, problems)
         elif "from" in entry:
             path = manifest.path.parent / entry["from"]
             try:
@@ -94,12 +94,12 @@ def build_plan(manifest: Manifest, read_rows: RowReader, read_image: ImageReader
                 continue
             builder.problems += [Problem(str(path), n, m, label) for n, m in table.problems]
             for row_line, row in table.rows:
-                fields, local = _split({**shared, **row})
+                fields, meta = _split({**shared, **row})
                 row_label = str(fields.get("id", f"{path.name}:{row_line}"))
                 problems = job_schema_problems(validator, fields, str(path), row_label, row_line)
                 builder.add(
                     fields,
-                    local,
+                    meta,
                     Source(str(path), row_line),
                     row_label,
                     problems,
@@ -111,10 +111,10 @@ def build_plan(manifest: Manifest, read_rows: RowReader, read_image: ImageReader
 
 
 def _split(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Job fields apart from template variables (matrix keys and extra columns)."""
+    """Job fields apart from the rest (matrix keys, extra columns): labels and variables."""
     job = {k: v for k, v in fields.items() if k in JOB_FIELDS}
-    local = {k: v for k, v in fields.items() if k not in JOB_FIELDS}
-    return job, local
+    meta = {k: v for k, v in fields.items() if k not in JOB_FIELDS}
+    return job, meta
 
 
 class _Builder:
@@ -131,7 +131,7 @@ class _Builder:
     def add(
         self,
         fields: dict[str, Any],
-        local: Mapping[str, Any],
+        meta: Mapping[str, Any],
         source: Source,
         label: str,
         problems: list[Problem],
@@ -144,7 +144,7 @@ class _Builder:
         variables = {
             **self.manifest.vars,
             **{k: v for k, v in merged.items() if k not in _TEXT_FIELDS},
-            **local,
+            **meta,
         }
         found: list[str] = []
         prompt = self._render(merged.get("prompt", ""), variables, "prompt", found)
@@ -174,7 +174,9 @@ class _Builder:
         for sample in range(merged.get("samples", 1)):
             key = job_key(request, sample)
             job_id = _job_id(given_id, prompt, key, sample)
-            self.jobs.append(Job(job_id, key, request, sample, self.manifest.providers, source))
+            self.jobs.append(
+                Job(job_id, key, request, sample, self.manifest.providers, source, meta=meta)
+            )
 
     @staticmethod
     def _render(template: Any, variables: Mapping[str, Any], name: str, found: list[str]) -> str:
