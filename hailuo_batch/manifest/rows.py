@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
@@ -45,11 +45,13 @@ _CSV_HINTS = {
 class Rows:
     """A `from:` file as read: its usable rows, where each name first appears, what is wrong.
 
-    `rows` holds (first line of the row, fields); `names` maps each CSV column or JSONL
-    key to its line (the header's, or the first line that has the key); `problems` holds
-    (line, sentence) for rows that could not be read.
+    `name_kind` says what the file calls its names; `rows` holds (first line of the row,
+    fields); `names` maps each CSV column or JSONL key to its line (the header's, or the
+    first line that has the key); `problems` holds (line, sentence) for rows that could
+    not be read.
     """
 
+    name_kind: Literal["column", "key"]
     rows: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
     problems: list[tuple[int, str]] = field(default_factory=list)
@@ -80,7 +82,7 @@ def read_rows(path: Path) -> Rows:
 
 
 def _jsonl_rows(text: str) -> Rows:
-    read = Rows()
+    read = Rows("key")
     # split on "\n" only: str.splitlines() would also cut at U+2028 and friends, which
     # JSON allows unescaped inside strings
     for number, line in enumerate(text.split("\n"), start=1):
@@ -104,7 +106,7 @@ def _csv_rows(text: str, path: Path) -> Rows:
     # newline="" as the csv docs ask, so quoted cells keep their line breaks (read_text has
     # made every line end "\n": line numbers match what an editor shows)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    read = Rows()
+    read = Rows("column")
     header, header_line = _header(reader, read)
     if header is None:
         if read.problems:

@@ -85,3 +85,76 @@ def test_an_empty_jsonl_file_is_refused(
         sim_server(),
         f"{manifest}:4: job #1: `from:` file {data} has no rows: write one JSON object per line",
     )
+
+
+TYPO = (
+    "is not a job field: did you mean '{}'? Rename it: as it is, it would only be a label "
+    "and change no video"
+)
+
+
+def test_a_misspelt_column_is_refused_once_at_the_header(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    """Before: `duraton` became a template variable and the user got 6 s instead of 10."""
+    text = "".join(f"job-{i},scene {i},10\n" for i in range(50))
+    manifest, data = from_file(tmp_path, "rows.csv", "id,prompt,duraton\n" + text)
+    output = refused(
+        manifest, sim_server(), f"{data}:1: job #1: column 'duraton' {TYPO.format('duration')}"
+    )
+    assert output.count("duraton") == 1
+
+
+def test_id_and_prompt_in_capitals_are_named_instead_of_an_empty_prompt(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    """Before: each row said 'prompt must be 1 to 2000 characters', which misleads."""
+    manifest, data = from_file(tmp_path, "rows.csv", "ID,Prompt\na,a cat\nb,a dog\n")
+    output = refused(
+        manifest,
+        sim_server(),
+        f"{data}:1: job #1: column 'ID' {TYPO.format('id')}",
+        f"{data}:1: job #1: column 'Prompt' {TYPO.format('prompt')}",
+    )
+    assert "characters" not in output
+
+
+def test_a_misspelt_jsonl_key_is_refused_at_the_first_line_that_has_it(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    text = (
+        '{"prompt": "a cat"}\n'
+        '{"prompt": "a dog", "Samples": 2}\n'
+        '{"prompt": "a fox", "Samples": 3}\n'
+    )
+    manifest, data = from_file(tmp_path, "rows.jsonl", text)
+    output = refused(
+        manifest, sim_server(), f"{data}:2: job #1: key 'Samples' {TYPO.format('samples')}"
+    )
+    assert output.count("Samples") == 1
+
+
+def test_a_misspelt_matrix_key_is_refused_where_it_is_written(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    manifest = tmp_path / "batch.yaml"
+    manifest.write_text(
+        "version: 1\nprovider: novita\njobs:\n  - prompt: a cat\n    matrix:\n"
+        "      duraton: [6, 10]\n"
+    )
+    refused(
+        manifest,
+        sim_server(),
+        f"{manifest}:6: job #1: matrix key 'duraton' {TYPO.format('duration')}",
+    )
+
+
+def test_extra_columns_are_labels_even_when_they_look_like_a_field_a_template_uses(
+    tmp_path: Path,
+) -> None:
+    """`Duration` fills {Duration} in the prompt; `category` is a plain label: both fine."""
+    text = 'prompt,Duration,category\n"a cat, {Duration}",long,pets\n'
+    manifest, _ = from_file(tmp_path, "rows.csv", text)
+    result = run_line("validate", str(manifest))
+    assert result.exit_code == 0, result.output
+    assert f"{manifest}: ok, 1 job(s)" in result.output.splitlines()
