@@ -1,0 +1,113 @@
+"""A user with a broken manifest sees every mistake in one pass, located, and nothing runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SimThread, run_line
+from tests.journeys.refusal import refused
+
+INVALID = sorted((Path(__file__).parent.parent / "manifests" / "invalid").glob("*.yaml"))
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    manifest = tmp_path / "batch.yaml"
+    manifest.write_text(text)
+    return manifest
+
+
+def test_a_top_level_typo_does_not_hide_the_mistakes_in_the_jobs(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    """Before: `limitz:` alone was reported, and `promt:` only after it was fixed."""
+    manifest = write(
+        tmp_path,
+        "version: 1\nprovider: novita\nlimitz: {concurrency: 2}\njobs:\n"
+        "  - id: a\n    promt: a cat\n",
+    )
+    refused(
+        manifest,
+        sim_server(),
+        f"{manifest}:3: unknown field 'limitz' (did you mean 'limits'? allowed: defaults, "
+        "jobs, limits, model, name, output, prices, provider, vars, version)",
+        f"{manifest}:6: job 'a': unknown field 'promt' (did you mean 'prompt'? allowed: "
+        "duration, end_image, fast_pretreatment, from, id, image, matrix, prompt, "
+        "prompt_optimizer, resolution, samples)",
+    )
+
+
+def test_bad_settings_rows_and_rules_are_all_reported_together(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    """Settings, plan checks and `from:` rows: one pass names them all."""
+    (tmp_path / "rows.csv").write_text('id,prompt\nr,"unclosed\n')
+    manifest = write(
+        tmp_path,
+        "version: 1\nprovider: novita\noutput: 5\nlimits: {concurrency: 0, submit_rate: fast}\n"
+        "jobs:\n"
+        "  - id: a\n    prompt: a cat\n    duration: 10\n    resolution: 1080P\n"
+        "  - id: a\n    prompt: a dog\n"
+        "  - from: rows.csv\n",
+    )
+    refused(
+        manifest,
+        sim_server(),
+        f"{manifest}:3: `output` must be text (got 5)",
+        f"{manifest}:4: `concurrency` must be at least 1 (got 0)",
+        f"{manifest}:4: `submit_rate` 'fast' is not of the expected form: At most this many "
+        "submits per period, like 20/min, 2/s or 300/h.",
+        f"{manifest}:6: job 'a': 1080P is only available at 6 s (got duration 10)",
+        f"{manifest}:10: job 'a': id also used by the job at {manifest}:6; ids must be unique",
+        f"{tmp_path / 'rows.csv'}:2: job #3: malformed CSV row: a quoted cell that starts in "
+        'this row is never closed (the file ends inside quotes): close it with "',
+    )
+
+
+def test_a_key_given_twice_does_not_hide_the_other_mistakes(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    manifest = write(
+        tmp_path,
+        "version: 1\nprovider: novita\njobs:\n"
+        "  - id: a\n    prompt: a cat\n    prompt: a dog\n"
+        "  - id: b\n    prompt: a fox\n    duration: 7\n",
+    )
+    refused(
+        manifest,
+        sim_server(),
+        f"{manifest}:6: key 'prompt' appears twice in the same mapping",
+        f"{manifest}:9: job 'b': `duration` must be one of 6, 10 (got 7)",
+    )
+
+
+def test_only_a_mistake_the_jobs_depend_on_stops_at_the_top(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    """Without a known provider no job can be checked: the top-level mistake is shown alone."""
+    manifest = write(
+        tmp_path,
+        "version: 1\nprovider: novitta\nlimitz: {}\njobs:\n  - id: a\n    promt: a cat\n",
+    )
+    output = refused(
+        manifest,
+        sim_server(),
+        f"{manifest}:2: unknown provider 'novitta' (known: novita, highway, gmi, aimlapi, minimax)",
+    )
+    assert "limitz" in output and "promt" not in output
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_run_refuses_every_invalid_manifest_before_writing_anything(
+    tmp_path: Path, path: Path
+) -> None:
+    """Every kind of bad input: exit 2, located messages, no traceback, no output folder."""
+    out = tmp_path / "out"
+    result = run_line("run", str(path), "--simulate", "--quiet", "--out", str(out))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"{path.name}:" in result.output or f"{path.parent.name}/data/" in result.output
+    assert result.output.splitlines()[-1].endswith("nothing was sent.")
+    assert not out.exists()
