@@ -6,7 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from tests.bigpng import big_png
 from tests.conftest import SimThread, run_line
 from tests.journeys.refusal import refused
 
@@ -97,6 +99,48 @@ def test_only_a_mistake_the_jobs_depend_on_stops_at_the_top(
         f"{manifest}:2: unknown provider 'novitta' (known: novita, highway, gmi, aimlapi, minimax)",
     )
     assert "limitz" in output and "promt" not in output
+
+
+def test_an_ftp_image_is_refused_for_its_scheme_not_as_a_missing_file(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    """Before: 'image file not found: /tmp/.../ftp:/example.com/a.jpg'."""
+    manifest = write(
+        tmp_path,
+        "version: 1\nprovider: novita\njobs:\n"
+        "  - id: a\n    prompt: a cat\n    image: ftp://example.com/a.jpg\n",
+    )
+    refused(
+        manifest,
+        sim_server(),
+        f"{manifest}:4: job 'a': `image`: unsupported scheme 'ftp' in ftp://example.com/a.jpg: "
+        "an image is an http or https URL, a data: URI, or a local file",
+    )
+
+
+def test_a_huge_png_is_refused_as_too_large_in_pixels(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    """Before: a valid 14000x13500 PNG was 'not a readable JPEG, PNG or WebP image', and
+    one just past Pillow's limit printed Pillow's raw DecompressionBombWarning."""
+    (tmp_path / "huge.png").write_bytes(big_png(14000, 13500))
+    (tmp_path / "large.png").write_bytes(big_png(10000, 9000))
+    manifest = write(
+        tmp_path,
+        "version: 1\nprovider: novita\njobs:\n"
+        "  - id: huge\n    prompt: a cat\n    image: huge.png\n"
+        "  - id: large\n    prompt: a dog\n    image: large.png\n",
+    )
+    limit = Image.MAX_IMAGE_PIXELS
+    output = refused(
+        manifest,
+        sim_server(),
+        f"{manifest}:4: job 'huge': `image`: {tmp_path / 'huge.png'} is too large: "
+        f"14000 x 13500 = 189000000 pixels, at most {limit}; scale it down",
+        f"{manifest}:7: job 'large': `image`: {tmp_path / 'large.png'} is too large: "
+        f"10000 x 9000 = 90000000 pixels, at most {limit}; scale it down",
+    )
+    assert "DecompressionBomb" not in output
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
