@@ -40,6 +40,7 @@ class Manifest:
     prices: Mapping[str, Mapping[str, float]]
     jobs: list[LineDict]  # the entries that passed the schema
     problems: list[Problem] = field(default_factory=list)  # the rest's, and the top level's
+    lines: Mapping[str, int] = field(default_factory=dict)  # of each top-level key
 
 
 EXPANSION_NEEDS = frozenset({"version", "provider", "model", "defaults", "vars", "jobs"})
@@ -64,7 +65,7 @@ def load_manifest(path: Path) -> Manifest:
     except UnicodeDecodeError as exc:
         raise ManifestError([Problem(file, None, f"not UTF-8 text (byte {exc.start})")]) from None
     data, problems = parse_yaml(text, file)
-    if not isinstance(data, dict):
+    if not isinstance(data, LineDict):
         got = "an empty file" if data is None else short(data)
         message = f"a manifest is a mapping with version, provider and jobs (got {got})"
         raise ManifestError([*problems, Problem(file, 1, message)])
@@ -98,6 +99,7 @@ def load_manifest(path: Path) -> Manifest:
         prices=settings.get("prices", {}),
         jobs=jobs,
         problems=problems,
+        lines=data.key_lines,
     )
 
 

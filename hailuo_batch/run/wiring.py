@@ -23,7 +23,7 @@ from hailuo_batch.outputs.live import LiveReport
 from hailuo_batch.outputs.report import OUTPUTS
 from hailuo_batch.providers import Provider, make_provider
 from hailuo_batch.run.engine import Engine, RunSettings, RunSummary
-from hailuo_batch.run.planning import job_price, load_plan
+from hailuo_batch.run.planning import job_price, load_plan, output_folder
 from hailuo_batch.store.fold import Event, JobRecord, load_state
 from hailuo_batch.store.folder_lock import FolderLock
 from hailuo_batch.store.journal import Journal
@@ -86,7 +86,7 @@ async def run_manifest(
 ) -> RunSummary:
     """Run (or resume) a manifest into its output folder and say how it went."""
     plan, _ = load_plan(path, environ, keys=None if options.simulate else "error")
-    out = options.out or plan.manifest.output
+    out = output_folder(plan, options.out)
     if out is None:
         raise ManifestError(
             [

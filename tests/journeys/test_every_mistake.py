@@ -143,6 +143,31 @@ def test_a_huge_png_is_refused_as_too_large_in_pixels(
     assert "DecompressionBomb" not in output
 
 
+def test_an_output_that_is_a_file_is_refused_before_anything_is_read_or_written(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    """Before: `plan` and `run` ended in a NotADirectoryError / FileExistsError traceback."""
+    (tmp_path / "notes.txt").write_text("mine")
+    manifest = write(
+        tmp_path, "version: 1\nprovider: novita\noutput: notes.txt/out\njobs:\n  - prompt: a cat\n"
+    )
+    message = (
+        f"{manifest}:3: `output` {tmp_path / 'notes.txt/out'} cannot be a folder: "
+        f"{tmp_path / 'notes.txt'} is a file; name a folder instead"
+    )
+    sim = sim_server()
+    for result in (
+        run_line("plan", str(manifest)),
+        run_line("run", str(manifest), "--simulate", "--quiet"),
+        sim.run(manifest),
+    ):
+        assert result.exit_code == 2, result.output
+        assert message in result.output.splitlines()
+        assert "Traceback" not in result.output
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert sim.stats()["submitted"] == 0
+
+
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
 def test_run_refuses_every_invalid_manifest_before_writing_anything(
     tmp_path: Path, path: Path
