@@ -145,7 +145,7 @@ class _Builder:
         except ValueError as exc:
             self.problems.append(Problem(self.file, entry.line, str(exc), label))
             return
-        file = str(path)
+        file, folder = str(path), path.parent
         self.problems += [Problem(file, line, message, label) for line, message in table.problems]
         cells = (value for _, row in table.rows for value in _templates(row))
         typos = self._misnamed(table.names, shared, cells)
@@ -159,7 +159,7 @@ class _Builder:
             fields, meta = _split({**shared, **row})
             row_label = str(fields.get("id", f"{path.name}:{line}"))
             problems = job_schema_problems(self.validator, fields, file, row_label, line)
-            self.add(fields, meta, Source(file, line), row_label, problems, path.parent)
+            self.add(fields, meta, Source(file, line), row_label, problems, folder)
 
     def _misnamed(
         self, names: Iterable[str], shared: Mapping[str, Any], cells: Iterable[Any]

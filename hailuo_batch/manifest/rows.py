@@ -143,17 +143,17 @@ def _header(reader: Reader, read: Rows) -> tuple[list[str] | None, int]:
 
 def _lines(reader: Reader, read: Rows) -> Iterator[tuple[int, list[str]]]:
     """(first line, cells) of each non-blank CSV record; malformed ones go to `problems`."""
+    first = reader.line_num + 1
     while True:
-        first = reader.line_num + 1
         try:
-            cells = next(reader)
-        except StopIteration:
+            for cells in reader:  # a for loop, not next(): this runs once per row of 100k
+                if cells:
+                    yield first, cells
+                first = reader.line_num + 1
             return
-        except csv.Error as exc:
+        except csv.Error as exc:  # the reader goes on at the next line
             read.problems.append((first, _malformed(str(exc))))
-            continue
-        if cells:
-            yield first, cells
+            first = reader.line_num + 1
 
 
 def _header_problems(header: list[str], line: int) -> Iterator[tuple[int, str]]:
