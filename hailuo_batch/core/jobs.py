@@ -113,7 +113,7 @@ class Job:
     """One video to make: a request, which sample of it, and where it was declared.
 
     `meta` holds the job's labels: a `from:` row's columns and a matrix's keys that are
-    not job fields. They travel with the job to its results but are not in its key:
+    not job fields, for the lock and results to carry. They are not in the job's key:
     labels do not decide the video.
     """
 
