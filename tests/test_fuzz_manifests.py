@@ -122,3 +122,26 @@ def test_any_bytes_get_exit_0_or_2(tmp_path: Path, blob: bytes | str) -> None:
         path.write_bytes(blob)
     result = run_line("validate", str(path))
     assert result.exit_code in (0, 2), result.output
+
+
+csv_like = st.text(alphabet='ip,"\n\r {}x\u2028\x00', max_size=200)
+headers = st.sampled_from(["", "id,prompt,duration\n", "prompt,mood\n", '{"prompt": "a"}\n'])
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.sampled_from(["rows.csv", "rows.jsonl"]), headers, csv_like | st.binary(max_size=200))
+def test_any_from_file_gets_exit_0_or_2(
+    tmp_path: Path, name: str, header: str, body: str | bytes
+) -> None:
+    """Whatever a `from:` file holds, every row is taken or refused, never a traceback."""
+    data = header.encode() + (
+        body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    )
+    (tmp_path / name).write_bytes(data)
+    path = tmp_path / "fuzz.yaml"
+    path.write_text(f"version: 1\nprovider: novita\njobs:\n  - from: {name}\n")
+    result = run_line("validate", str(path))
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output

@@ -110,7 +110,12 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One video to make: a request, which sample of it, and where it was declared."""
+    """One video to make: a request, which sample of it, and where it was declared.
+
+    `meta` holds the job's labels: a `from:` row's columns and a matrix's keys that are
+    not job fields, for the lock and results to carry. They are not in the job's key:
+    labels do not decide the video.
+    """
 
     id: str
     key: str
@@ -118,7 +123,7 @@ class Job:
     sample: int  # 0-based
     providers: tuple[str, ...]  # failover order
     source: Source
-    meta: Mapping[str, object] = field(default_factory=dict)  # labels carried to the results
+    meta: Mapping[str, object] = field(default_factory=dict, hash=False)
 
 
 def job_key(request: VideoRequest, sample: int) -> str:

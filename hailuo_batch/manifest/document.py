@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from hailuo_batch.core import schemas
 from hailuo_batch.core.capabilities import PROVIDER_NAMES
 from hailuo_batch.errors import ManifestError, Problem, short
-from hailuo_batch.manifest.yamlfile import LineDict, load_yaml
+from hailuo_batch.manifest.yamlfile import LineDict, parse_yaml
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, ValidationError
@@ -39,11 +39,21 @@ class Manifest:
     vars: Mapping[str, Any]
     prices: Mapping[str, Mapping[str, float]]
     jobs: list[LineDict]  # the entries that passed the schema
-    problems: list[Problem] = field(default_factory=list)  # of the entries that did not
+    problems: list[Problem] = field(default_factory=list)  # the rest's, and the top level's
+    lines: Mapping[str, int] = field(default_factory=dict)  # of each top-level key
+
+
+EXPANSION_NEEDS = frozenset({"version", "provider", "model", "defaults", "vars", "jobs"})
+"""Top-level keys the jobs cannot be expanded without: only a mistake there stops early."""
 
 
 def load_manifest(path: Path) -> Manifest:
-    """Read, parse and schema-check a manifest; ManifestError lists every problem."""
+    """Read, parse and schema-check a manifest; ManifestError lists every problem.
+
+    A mistake in a top-level key that expansion does not need (`limitz:`, a bad
+    `limits:` or `output:`) is recorded in `problems` and loading carries on, so the
+    mistakes in the jobs are reported in the same pass; the key is then left unset.
+    """
     file = str(path)
     try:
         raw = path.read_bytes()
@@ -54,42 +64,53 @@ def load_manifest(path: Path) -> Manifest:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ManifestError([Problem(file, None, f"not UTF-8 text (byte {exc.start})")]) from None
-    data = load_yaml(text, file)
-    if not isinstance(data, dict):
+    data, problems = parse_yaml(text, file)
+    if not isinstance(data, LineDict):
         got = "an empty file" if data is None else short(data)
-        raise ManifestError(
-            [
-                Problem(
-                    file, 1, f"a manifest is a mapping with version, provider and jobs (got {got})"
-                )
-            ]
-        )
+        message = f"a manifest is a mapping with version, provider and jobs (got {got})"
+        raise ManifestError([*problems, Problem(file, 1, message)])
     top, entry, _ = _checks()
-    problems = job_schema_problems(top, data, file, None)
-    if problems:
+    errors = [] if top.is_valid(data) else list(top.errors(data))
+    problems += [_problem(e, data, file, None) for e in errors]
+    if any(_blocks_expansion(e) for e in errors):
         raise ManifestError(problems)
     jobs: list[LineDict] = []
     for index, job in enumerate(data["jobs"]):
+        if not isinstance(job, LineDict):
+            continue  # the top-level check has said so
         job_problems = job_schema_problems(entry, job, file, _job_label(job, index))
         problems += job_problems
         if not job_problems:
             jobs.append(job)
+    unset = {str(e.absolute_path[0]) for e in errors if e.absolute_path}
+    settings = {k: v for k, v in data.items() if k not in unset}
     provider = data["provider"]
-    output = data.get("output")
+    output = settings.get("output")
     return Manifest(
         path=path,
         sha256=hashlib.sha256(raw).hexdigest(),
-        name=data.get("name") or path.stem,
+        name=settings.get("name") or path.stem,
         providers=tuple(provider) if isinstance(provider, list) else (provider,),
         model=data.get("model", "hailuo-02"),
         output=(path.parent / output) if output else None,
         defaults=data.get("defaults", {}),
-        limits=data.get("limits", {}),
+        limits=settings.get("limits", {}),
         vars=data.get("vars", {}),
-        prices=data.get("prices", {}),
+        prices=settings.get("prices", {}),
         jobs=jobs,
         problems=problems,
+        lines=data.key_lines,
     )
+
+
+def _blocks_expansion(error: ValidationError) -> bool:
+    """Whether a top-level schema error leaves the jobs impossible to expand."""
+    path = list(error.absolute_path)
+    if not path:  # a required key missing blocks; an unknown key does not
+        return error.validator != "additionalProperties"
+    if path[0] == "jobs" and len(path) > 1:
+        return False  # one entry is not a mapping: the others still expand
+    return path[0] in EXPANSION_NEEDS
 
 
 class SchemaCheck:

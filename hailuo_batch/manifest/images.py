@@ -2,7 +2,9 @@
 (`data:` URIs). Reads image files.
 
 Pillow reads only an image's header to learn its format and size, so checking a
-manifest of large images stays fast; bytes are hashed once per file and cached.
+manifest of large images stays fast; bytes are hashed once per file and cached. An image
+over Pillow's pixel limit (`Image.MAX_IMAGE_PIXELS`, left as the user's Pillow has it) is
+refused as too large, never with Pillow's raw warning.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import binascii
 import hashlib
 import io
 import re
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from hailuo_batch.core.jobs import ImageRef
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<b64>;base64)?,(?P<data>.*)$", re.S)
 _MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+_SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+)://")  # 2+ letters: not C:/
 
 
 class ImageError(ValueError):
@@ -29,11 +33,17 @@ class ImageError(ValueError):
 
 def image_ref(text: str, base: Path) -> ImageRef:
     """What the manifest's `image:` text refers to, with its facts (URLs are not fetched)."""
-    if text.startswith(("http://", "https://")):
-        return ImageRef(source=text, kind="url")
     if text.startswith("data:"):
         data = _decode_data_uri(text)
         return _facts(text, "data", data)
+    scheme = _SCHEME.match(text)
+    if scheme and scheme["scheme"].lower() in ("http", "https"):
+        return ImageRef(source=text, kind="url")
+    if scheme:
+        raise ImageError(
+            f"unsupported scheme '{scheme['scheme']}' in {text}: an image is an http or https "
+            "URL, a data: URI, or a local file"
+        )
     path = (base / text).resolve()
     try:
         stat = path.stat()
@@ -66,12 +76,20 @@ def _decode_data_uri(text: str) -> bytes:
 
 
 def _facts(source: str, kind: str, data: bytes) -> ImageRef:
+    shown = source if kind == "path" else "the data: URI"
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            fmt, (width, height) = image.format or "?", image.size
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        shown = source if kind == "path" else "the data: URI"
+        with warnings.catch_warnings():
+            # past the limit, the check below says so in words; Pillow's warning must not
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                fmt, (width, height) = image.format or "?", image.size
+    except Image.DecompressionBombError:  # over twice the limit: Image.open keeps the size
+        width, height = _size_past_the_limit(data, shown)
+        raise ImageError(_too_large(shown, width, height)) from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise ImageError(f"{shown} is not a readable JPEG, PNG or WebP image") from None
+    if Image.MAX_IMAGE_PIXELS is not None and width * height > Image.MAX_IMAGE_PIXELS:
+        raise ImageError(_too_large(shown, width, height))
     return ImageRef(
         source=source,
         kind=kind,  # type: ignore[arg-type]
@@ -80,6 +98,38 @@ def _facts(source: str, kind: str, data: bytes) -> ImageRef:
         width=width,
         height=height,
         size=len(data),
+    )
+
+
+def _size_past_the_limit(data: bytes, shown: str) -> tuple[int, int]:
+    """Width and height of an image Image.open refused as too large to open safely.
+
+    The format's own reader parses the header alone, without Pillow's pixel check.
+    """
+    from PIL import JpegImagePlugin, PngImagePlugin, WebPImagePlugin
+
+    readers = (
+        JpegImagePlugin.JpegImageFile,
+        PngImagePlugin.PngImageFile,
+        WebPImagePlugin.WebPImageFile,
+    )
+    for reader in readers:
+        try:
+            with reader(io.BytesIO(data)) as image:
+                size: tuple[int, int] = image.size
+                return size
+        except (SyntaxError, OSError, ValueError):
+            continue
+    limit = Image.MAX_IMAGE_PIXELS or 0
+    raise ImageError(
+        f"{shown} is too large: over {2 * limit} pixels, and not a JPEG, PNG or WebP image"
+    )
+
+
+def _too_large(shown: str, width: int, height: int) -> str:
+    return (
+        f"{shown} is too large: {width} x {height} = {width * height} pixels, at most "
+        f"{Image.MAX_IMAGE_PIXELS}; scale it down"
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,22 +17,12 @@ from hailuo_batch.core.capabilities import MODEL_RULES
 from hailuo_batch.core.jobs import ImageRef, Job, Model, Source, VideoRequest, job_key
 from hailuo_batch.errors import Problem
 from hailuo_batch.manifest.document import Manifest, expanded_job_check, job_schema_problems
+from hailuo_batch.manifest.fieldnames import JOB_FIELDS, meant_field, misnamed
+from hailuo_batch.manifest.rows import Rows
+from hailuo_batch.manifest.yamlfile import LineDict
 
-JOB_FIELDS = (
-    "id",
-    "prompt",
-    "image",
-    "end_image",
-    "duration",
-    "resolution",
-    "prompt_optimizer",
-    "fast_pretreatment",
-    "samples",
-)
-
-Row = tuple[int, "dict[str, Any] | str"]
-RowReader = Callable[[Path], Iterable[Row]]
-"""Yields (line, fields or a problem) per row of a CSV/JSONL file; ValueError if unreadable."""
+RowReader = Callable[[Path], Rows]
+"""Reads a CSV/JSONL file's rows; ValueError saying why if it is unreadable or has none."""
 ImageReader = Callable[[str, Path], ImageRef]
 """Resolves `image:` text against a folder; raises ValueError saying why it is unusable."""
 
@@ -73,67 +63,125 @@ def render(template: str, variables: Mapping[str, Any]) -> tuple[str, list[str]]
 def build_plan(manifest: Manifest, read_rows: RowReader, read_image: ImageReader) -> Plan:
     """Expand every job entry; problems (with file and line) are collected, not raised."""
     builder = _Builder(manifest, read_image)
-    file = str(manifest.path)
-    validator = expanded_job_check()
     for index, entry in enumerate(manifest.jobs):
-        line = entry.line
         label = str(entry["id"]) if "id" in entry else f"#{index + 1}"
         shared = {k: v for k, v in entry.items() if k not in ("matrix", "from")}
         if "matrix" in entry:
-            names = list(entry["matrix"])
-            for combo in itertools.product(*(entry["matrix"][n] for n in names)):
-                fields, local = _split({**shared, **dict(zip(names, combo, strict=False))})
-                problems = job_schema_problems(validator, fields, file, label, line)
-                builder.add(fields, local, Source(file, line), label, problems)
+            builder.add_matrix(entry, shared, label)
         elif "from" in entry:
-            path = manifest.path.parent / entry["from"]
-            try:
-                rows = list(read_rows(path))
-            except ValueError as exc:
-                builder.problems.append(Problem(file, line, str(exc), label))
-                continue
-            for row_line, row in rows:
-                if isinstance(row, str):
-                    builder.problems.append(Problem(str(path), row_line, row, label))
-                    continue
-                fields, local = _split({**shared, **row})
-                row_label = str(fields.get("id", f"{path.name}:{row_line}"))
-                problems = job_schema_problems(validator, fields, str(path), row_label, row_line)
-                builder.add(
-                    fields,
-                    local,
-                    Source(str(path), row_line),
-                    row_label,
-                    problems,
-                    image_base=path.parent,
-                )
+            builder.add_rows(entry, shared, label, read_rows)
         else:
-            builder.add(dict(shared), {}, Source(file, line), label, [])
+            builder.add(shared, {}, Source(builder.file, entry.line), label, [])
     return Plan(manifest, tuple(builder.jobs), (*manifest.problems, *builder.problems))
 
 
+def _templates(fields: Mapping[str, Any]) -> Iterator[Any]:
+    """The values of `fields` that are templates (id, prompt, image, end_image)."""
+    return (fields[name] for name in _TEXT_FIELDS if name in fields)
+
+
+def _placeholders(templates: Iterable[Any]) -> set[str]:
+    """Every `{name}` the templates use."""
+    return {
+        match[1].strip()
+        for template in templates
+        if isinstance(template, str) and "{" in template
+        for match in _PLACEHOLDER.finditer(template)
+        if match[1] is not None
+    }
+
+
 def _split(fields: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Job fields apart from template variables (matrix keys and extra columns)."""
+    """Job fields apart from the rest (matrix keys, extra columns): labels and variables."""
     job = {k: v for k, v in fields.items() if k in JOB_FIELDS}
-    local = {k: v for k, v in fields.items() if k not in JOB_FIELDS}
-    return job, local
+    meta = {k: v for k, v in fields.items() if k not in JOB_FIELDS}
+    return job, meta
 
 
 class _Builder:
-    """Turns checked field dicts into `Job`s, collecting problems."""
+    """Turns job entries into `Job`s, collecting problems.
+
+    A matrix key, CSV column or JSONL key that looks like a misspelt job field is
+    reported once, where it is named, and the combinations or rows carrying it are not
+    expanded: their own problems would only echo the typo.
+    """
 
     def __init__(self, manifest: Manifest, read_image: ImageReader) -> None:
         self.manifest = manifest
+        self.file = str(manifest.path)
         self.read_image = read_image
+        self.validator = expanded_job_check()
         self.jobs: list[Job] = []
         self.problems: list[Problem] = []
         self.model: Model = manifest.model  # type: ignore[assignment]
         self.rules = MODEL_RULES[self.model]
 
+    def add_matrix(self, entry: LineDict, shared: dict[str, Any], label: str) -> None:
+        """One job per combination of the values of the entry's `matrix:`."""
+        matrix: LineDict = entry["matrix"]
+        cells = (value for name in _TEXT_FIELDS for value in matrix.get(name, ()))
+        typos = self._misnamed(matrix, shared, cells)
+        self.problems += [
+            Problem(self.file, line, misnamed("matrix key", name, field), label)
+            for name, field in typos.items()
+            for line in [matrix.key_lines.get(name, entry.line)]
+        ]
+        if typos:
+            return
+        names = list(matrix)
+        source = Source(self.file, entry.line)
+        for combo in itertools.product(*(matrix[name] for name in names)):
+            fields, meta = _split({**shared, **dict(zip(names, combo, strict=True))})
+            problems = job_schema_problems(self.validator, fields, self.file, label, entry.line)
+            self.add(fields, meta, source, label, problems)
+
+    def add_rows(
+        self, entry: LineDict, shared: dict[str, Any], label: str, read_rows: RowReader
+    ) -> None:
+        """One job per row of the entry's `from:` file."""
+        path = self.manifest.path.parent / entry["from"]
+        try:
+            table = read_rows(path)
+        except ValueError as exc:
+            self.problems.append(Problem(self.file, entry.line, str(exc), label))
+            return
+        file, folder = str(path), path.parent
+        self.problems += [Problem(file, line, message, label) for line, message in table.problems]
+        cells = (value for _, row in table.rows for value in _templates(row))
+        typos = self._misnamed(table.names, shared, cells)
+        self.problems += [
+            Problem(file, table.names[name], misnamed(table.name_kind, name, field), label)
+            for name, field in typos.items()
+        ]
+        for line, row in table.rows:
+            if typos and not typos.keys().isdisjoint(row):
+                continue
+            fields, meta = _split({**shared, **row})
+            row_label = str(fields.get("id", f"{path.name}:{line}"))
+            problems = job_schema_problems(self.validator, fields, file, row_label, line)
+            self.add(fields, meta, Source(file, line), row_label, problems, folder)
+
+    def _misnamed(
+        self, names: Iterable[str], shared: Mapping[str, Any], cells: Iterable[Any]
+    ) -> dict[str, str]:
+        """Names (-> the field meant) that look like a misspelt job field and that fill no
+        placeholder of the templates that apply: the entry's, `defaults:`'s, `cells`.
+
+        `cells` is read only when a name looks misspelt: scanning every row of a large
+        file for placeholders would cost more than the rare typo it excuses.
+        """
+        suspects = {name: field for name in names if (field := meant_field(name))}
+        if not suspects:
+            return suspects
+        used = _placeholders(
+            itertools.chain(_templates(shared), _templates(self.manifest.defaults), cells)
+        )
+        return {name: field for name, field in suspects.items() if name not in used}
+
     def add(
         self,
         fields: dict[str, Any],
-        local: Mapping[str, Any],
+        meta: Mapping[str, Any],
         source: Source,
         label: str,
         problems: list[Problem],
@@ -146,7 +194,7 @@ class _Builder:
         variables = {
             **self.manifest.vars,
             **{k: v for k, v in merged.items() if k not in _TEXT_FIELDS},
-            **local,
+            **meta,
         }
         found: list[str] = []
         prompt = self._render(merged.get("prompt", ""), variables, "prompt", found)
@@ -176,7 +224,9 @@ class _Builder:
         for sample in range(merged.get("samples", 1)):
             key = job_key(request, sample)
             job_id = _job_id(given_id, prompt, key, sample)
-            self.jobs.append(Job(job_id, key, request, sample, self.manifest.providers, source))
+            self.jobs.append(
+                Job(job_id, key, request, sample, self.manifest.providers, source, meta=meta)
+            )
 
     @staticmethod
     def _render(template: Any, variables: Mapping[str, Any], name: str, found: list[str]) -> str:

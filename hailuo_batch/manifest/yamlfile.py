@@ -115,6 +115,19 @@ _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 def load_yaml(text: str, file: str) -> Any:
     """Parse YAML safely, keeping lines; raise ManifestError for syntax, tags, duplicates."""
+    data, problems = parse_yaml(text, file)
+    if problems:
+        raise ManifestError(problems)
+    return data
+
+
+def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
+    """Parse YAML safely, keeping lines, with the problems that leave the data usable.
+
+    A key given twice (the last wins) or a secret-looking key comes back as a problem
+    beside the data, so the caller can go on checking the rest; invalid syntax, tags
+    that build objects and alias bombs raise ManifestError: nothing can be read then.
+    """
     loader = _Loader(text)
     gc_was_enabled = gc.isenabled()
     gc.disable()  # the loader makes millions of small objects and no cycles: 4x faster
@@ -141,10 +154,10 @@ def load_yaml(text: str, file: str) -> Any:
     ]
     problems += [Problem(file, line, _secret_message(key)) for line, key in loader.secrets]
     if "&" in text:  # without an anchor there is no alias, so nothing can blow up
-        problems += _alias_bomb(data, file)
-    if problems:
-        raise ManifestError(problems)
-    return data
+        bomb = _alias_bomb(data, file)
+        if bomb:
+            raise ManifestError([*problems, *bomb])
+    return data, problems
 
 
 def _alias_bomb(root: Any, file: str) -> list[Problem]:

@@ -175,10 +175,29 @@ class PlanView:
         return "to submit"
 
 
+def output_folder(plan: Plan, out: Path | None) -> Path | None:
+    """The folder a run writes to: `out` (--out), else the manifest's `output:`, if any.
+
+    ManifestError when it cannot be a folder because a file stands in its way: checked
+    before anything reads or writes there, so the user gets one line, not a traceback.
+    """
+    folder = out or plan.manifest.output
+    if folder is None:
+        return None
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
+    if existing is None or existing.is_dir():
+        return folder
+    manifest = plan.manifest
+    named = f"--out {folder}" if out else f"`output` {folder}"
+    line = None if out else manifest.lines.get("output")
+    message = f"{named} cannot be a folder: {existing} is a file; name a folder instead"
+    raise ManifestError([Problem(str(manifest.path), line, message)])
+
+
 def plan_view(path: Path, out: Path | None, environ: Mapping[str, str]) -> PlanView:
     """Load and check a manifest, and estimate running it into `out` (or its `output:`)."""
     plan, warnings = load_plan(path, environ, keys="warning")
-    output = out or plan.manifest.output
+    output = output_folder(plan, out)
     standing = Standing.of(plan, output)
     concurrency = plan.manifest.limits.get(
         "concurrency", CAPABILITIES_BY_PROVIDER[plan.manifest.providers[0]].default_concurrency

@@ -37,7 +37,7 @@ from hailuo_batch.outputs.report import OUTPUTS
 from hailuo_batch.providers import Provider, make_provider
 from hailuo_batch.run.engine import Engine, RunSettings
 from hailuo_batch.run.lanes import Lane, Lanes
-from hailuo_batch.run.planning import IN_FLIGHT, job_price, load_plan
+from hailuo_batch.run.planning import IN_FLIGHT, job_price, load_plan, output_folder
 from hailuo_batch.run.recorder import Listener, Recorder
 from hailuo_batch.run.summary import RunSummary
 from hailuo_batch.store.fold import JobRecord, RunState, load_state
@@ -119,7 +119,7 @@ async def run_manifest(
     `transport` and `clock` replace the real ones (tests: a fake server, a manual clock).
     """
     plan, _ = load_plan(path, environ, keys=None if options.simulate else "error")
-    out = options.out or plan.manifest.output
+    out = output_folder(plan, options.out)
     if out is None:
         raise ManifestError(
             [

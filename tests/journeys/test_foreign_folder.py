@@ -37,7 +37,7 @@ def test_a_path_under_a_file_is_refused_before_anything_is_sent(tmp_path: Path) 
     result = run_line("run", str(manifest), "--out", str(tmp_path / "a-file" / "out"),
                       env=keys_env("k"))  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert "cannot be written to" in result.output
+    assert "is a file; name a folder instead" in result.output
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root writes through file permissions")
