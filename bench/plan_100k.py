@@ -15,7 +15,7 @@ CHILD = """
 import os, sys, time, resource
 from pathlib import Path
 start = time.perf_counter()
-from hailuo_batch.run.planning import load_plan
+from hailuo_batch.engine.planning import load_plan
 plan, _ = load_plan(Path(sys.argv[1]), {"NOVITA_API_KEY": "x"}, keys="warning")
 elapsed = time.perf_counter() - start
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

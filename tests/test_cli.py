@@ -77,7 +77,7 @@ def test_help_and_validate_start_fast_without_heavy_imports() -> None:
     """`validate` must not import aiohttp, asyncio, FFmpeg, rich or jsonschema (only needed
     to explain a rejected manifest): the import-time budget is 100 ms."""
     code = (
-        "import sys, hailuo_batch.cli, hailuo_batch.run.planning; heavy = ('aiohttp', 'asyncio', "
+        "import sys, hailuo_batch.cli, hailuo_batch.api; heavy = ('aiohttp', 'asyncio', "
         "'av', 'rich', 'jsonschema'); print(sorted(m for m in heavy if m in sys.modules))"
     )
     out = subprocess.run(

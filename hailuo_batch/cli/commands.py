@@ -8,7 +8,6 @@ simulator) are imported inside the commands that need them, so `--help` and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -19,7 +18,7 @@ from hailuo_batch import __version__
 from hailuo_batch.errors import HailuoBatchError, ManifestError, Problem
 
 if TYPE_CHECKING:
-    from hailuo_batch.run.summary import RunSummary
+    from hailuo_batch.engine.summary import RunSummary
     from hailuo_batch.store.status import FolderStatus
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -103,16 +102,16 @@ def validate(manifests: tuple[Path, ...]) -> None:
     Example:
       hailuo-batch validate pipelines/*.yaml
     """
-    from hailuo_batch.run.planning import load_plan
+    from hailuo_batch import api
 
     problems: list[Problem] = []
     for path in manifests:
         try:
-            plan, warnings = load_plan(path, os.environ, keys="warning")
+            plan = api.load_plan(path)
         except ManifestError as exc:
             problems += exc.problems
             continue
-        _print_problems(warnings)
+        _print_problems(list(plan.problems))
         click.echo(f"{path}: ok, {len(plan.jobs)} job(s)", err=True)
     if problems:
         raise ManifestError(problems)
@@ -134,9 +133,9 @@ def plan_command(manifest: Path, out: Path | None, as_json: bool, limit: int) ->
     Example:
       hailuo-batch plan pipelines/nightly.yaml --out out/nightly --json
     """
-    from hailuo_batch.run.planning import plan_view
+    from hailuo_batch import api
 
-    view = plan_view(manifest, out, os.environ)
+    view = api.plan(manifest, out)
     _print_problems(view.warnings)
     est = view.estimate
     if as_json:
@@ -246,21 +245,22 @@ def run(
     """
     import asyncio
 
+    from hailuo_batch import api
     from hailuo_batch.cli.progress import Progress
-    from hailuo_batch.run.wiring import RunOptions, run_manifest
 
-    options = RunOptions(
-        out=out,
-        simulate=simulate,
-        base_urls=dict(_pair(b, "--base-url") for b in base_urls),
-        concurrency=concurrency,
-        retry_failed=retry_failed,
-        budget_usd=budget,
-        sim_options={"gen_seconds": gen_seconds} if simulate else {},
-        handle_signals=True,
-    )
     summary = asyncio.run(
-        run_manifest(manifest, options, os.environ, lambda total: Progress(total, quiet=quiet))
+        api.arun(
+            manifest,
+            out,
+            simulate=simulate,
+            base_urls=dict(_pair(b, "--base-url") for b in base_urls),
+            concurrency=concurrency,
+            retry_failed=retry_failed,
+            budget_usd=budget,
+            sim_options={"gen_seconds": gen_seconds} if simulate else {},
+            handle_signals=True,
+            display=lambda total: Progress(total, quiet=quiet),
+        )
     )
     if summary.crash and click.get_current_context().find_root().params.get("debug"):
         click.echo(summary.crash, err=True)
@@ -313,9 +313,9 @@ def status(folder: Path, as_json: bool) -> None:
     Example:
       hailuo-batch status out/quickstart --json
     """
-    from hailuo_batch.store.status import folder_status
+    from hailuo_batch import api
 
-    found = folder_status(folder)
+    found = api.OutputFolder(folder).status()
     if as_json:
         click.echo(orjson_dumps(found.to_json()))
         return
@@ -370,9 +370,10 @@ def report(folder: Path, formats: tuple[str, ...]) -> None:
       hailuo-batch report out/quickstart
       hailuo-batch report out/quickstart --format csv
     """
-    from hailuo_batch.outputs.report import DEFAULT_FORMATS, build_report
+    from hailuo_batch import api
+    from hailuo_batch.outputs.report import DEFAULT_FORMATS
 
-    for path in build_report(folder, formats or DEFAULT_FORMATS):
+    for path in api.OutputFolder(folder).write_report(formats or DEFAULT_FORMATS):
         click.echo(f"wrote {path}", err=True)
 
 
@@ -389,9 +390,9 @@ def verify(folder: Path, as_json: bool) -> None:
     Example:
       hailuo-batch verify out/quickstart
     """
-    from hailuo_batch.outputs.verify import verify_folder
+    from hailuo_batch import api
 
-    result = verify_folder(folder)
+    result = api.OutputFolder(folder).verify()
     if as_json:
         click.echo(
             orjson_dumps(

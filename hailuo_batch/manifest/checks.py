@@ -115,11 +115,11 @@ def _missing_keys(plan: Plan, environ: Mapping[str, str], severity: Severity) ->
         try:
             key = api_key(environ, variable)
         except KeyFormatError as exc:
-            yield Problem(str(plan.manifest.path), None, str(exc), severity=severity)
+            yield Problem(plan.manifest.file, None, str(exc), severity=severity)
             continue
         if not key:
             yield Problem(
-                str(plan.manifest.path),
+                plan.manifest.file,
                 None,
                 f"{variable} is not set: export {variable}=... for provider '{provider}' "
                 "(or use `run --simulate` to try the manifest offline)",

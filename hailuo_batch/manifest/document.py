@@ -15,10 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from hailuo_batch.core import schemas
 from hailuo_batch.core.capabilities import PROVIDER_NAMES
 from hailuo_batch.errors import ManifestError, Problem, short
-from hailuo_batch.manifest.yamlfile import LineDict, parse_yaml
+from hailuo_batch.manifest.yamlfile import LineDict, from_data, parse_yaml
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator, ValidationError
@@ -41,19 +43,34 @@ class Manifest:
     jobs: list[LineDict]  # the entries that passed the schema
     problems: list[Problem] = field(default_factory=list)  # the rest's, and the top level's
     lines: Mapping[str, int] = field(default_factory=dict)  # of each top-level key
+    file: str = ""  # how problems name it: the path, or "<dict>" for one built in Python
 
 
 EXPANSION_NEEDS = frozenset({"version", "provider", "model", "defaults", "vars", "jobs"})
 """Top-level keys the jobs cannot be expanded without: only a mistake there stops early."""
 
 
-def load_manifest(path: Path) -> Manifest:
-    """Read, parse and schema-check a manifest; ManifestError lists every problem.
+DICT_ORIGIN = "<dict>"
+"""How problems of a manifest given as a Python dict name their file."""
+
+
+def load_manifest(source: Path | Mapping[str, Any], *, base: Path | None = None) -> Manifest:
+    """Read, parse and schema-check a manifest file, or check one built as a Python dict;
+    ManifestError lists every problem.
+
+    A dict's relative paths (`output:`, `from:`, images) are relative to `base` (the
+    current folder by default), as a file's are to the file's folder.
 
     A mistake in a top-level key that expansion does not need (`limitz:`, a bad
     `limits:` or `output:`) is recorded in `problems` and loading carries on, so the
     mistakes in the jobs are reported in the same pass; the key is then left unset.
     """
+    if isinstance(source, Mapping):
+        data, problems = from_data(source, DICT_ORIGIN)
+        digest = hashlib.sha256(orjson.dumps(source, option=orjson.OPT_SORT_KEYS, default=str))
+        path = (base or Path.cwd()) / DICT_ORIGIN
+        return _checked(data, problems, path, DICT_ORIGIN, digest.hexdigest())
+    path = source
     file = str(path)
     try:
         raw = path.read_bytes()
@@ -65,6 +82,11 @@ def load_manifest(path: Path) -> Manifest:
     except UnicodeDecodeError as exc:
         raise ManifestError([Problem(file, None, f"not UTF-8 text (byte {exc.start})")]) from None
     data, problems = parse_yaml(text, file)
+    return _checked(data, problems, path, file, hashlib.sha256(raw).hexdigest())
+
+
+def _checked(data: Any, problems: list[Problem], path: Path, file: str, sha256: str) -> Manifest:
+    """The schema-checked `Manifest` of parsed data (problems so far beside it)."""
     if not isinstance(data, LineDict):
         got = "an empty file" if data is None else short(data)
         message = f"a manifest is a mapping with version, provider and jobs (got {got})"
@@ -88,8 +110,8 @@ def load_manifest(path: Path) -> Manifest:
     output = settings.get("output")
     return Manifest(
         path=path,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        name=settings.get("name") or path.stem,
+        sha256=sha256,
+        name=settings.get("name") or (path.stem if file != DICT_ORIGIN else "manifest"),
         providers=tuple(provider) if isinstance(provider, list) else (provider,),
         model=data.get("model", "hailuo-02"),
         output=(path.parent / output) if output else None,
@@ -100,6 +122,7 @@ def load_manifest(path: Path) -> Manifest:
         jobs=jobs,
         problems=problems,
         lines=data.key_lines,
+        file=file,
     )
 
 

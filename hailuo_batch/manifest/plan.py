@@ -108,7 +108,7 @@ class _Builder:
 
     def __init__(self, manifest: Manifest, read_image: ImageReader) -> None:
         self.manifest = manifest
-        self.file = str(manifest.path)
+        self.file = manifest.file
         self.read_image = read_image
         self.validator = expanded_job_check()
         self.jobs: list[Job] = []

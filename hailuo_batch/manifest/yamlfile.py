@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -158,6 +158,29 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
         if bomb:
             raise ManifestError([*problems, *bomb])
     return data, problems
+
+
+def from_data(data: Any, file: str) -> tuple[Any, list[Problem]]:
+    """A manifest built in Python (dicts and lists), as `parse_yaml` would give it: the
+    same containers (without lines: problems name the keys instead) and the same refusal
+    of secret-looking keys."""
+    problems: list[Problem] = []
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            mapping = LineDict()
+            for key, item in value.items():
+                if isinstance(key, str) and _SECRET_KEY.match(key):
+                    problems.append(Problem(file, None, _secret_message(key)))
+                mapping[key] = convert(item)
+            return mapping
+        if isinstance(value, list | tuple):
+            sequence = LineList()
+            sequence.extend(convert(item) for item in value)
+            return sequence
+        return value
+
+    return convert(data), problems
 
 
 def _alias_bomb(root: Any, file: str) -> list[Problem]:

@@ -15,8 +15,8 @@ import yaml
 
 from hailuo_batch.core.clock import ManualClock
 from hailuo_batch.core.http import HttpRequest, HttpResponse
-from hailuo_batch.run.summary import RunSummary
-from hailuo_batch.run.wiring import RunOptions, run_manifest
+from hailuo_batch.engine.summary import RunSummary
+from hailuo_batch.engine.wiring import RunOptions, run_manifest
 from hailuo_batch.transport import MockTransport
 
 MP4 = Path(__file__).resolve().parents[1] / "data" / "tiny.mp4"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER
 from hailuo_batch.core.jobs import Job, VideoRequest
@@ -25,11 +26,22 @@ TYPICAL_GENERATION_SECONDS = {6: 270.0, 10: 510.0}
 """Queue plus generation per clip as AI/ML API documents it (~4-5 min at 6 s, ~8-9 at 10 s)."""
 
 
+ManifestSource = Path | Mapping[str, Any]
+"""A manifest: a YAML file's path, or the same document built as a Python dict."""
+
+
 def load_plan(
-    path: Path, environ: Mapping[str, str], *, keys: Severity | None
+    source: ManifestSource,
+    environ: Mapping[str, str],
+    *,
+    keys: Severity | None,
+    base: Path | None = None,
 ) -> tuple[Plan, list[Problem]]:
-    """The checked plan and its warnings; ManifestError with every error if any."""
-    manifest = load_manifest(path)
+    """The checked plan and its warnings; ManifestError with every error if any.
+
+    `base`: the folder a dict manifest's relative paths start from (default: here).
+    """
+    manifest = load_manifest(source, base=base)
     plan = build_plan(manifest, read_rows, images.image_ref)
     problems = check_plan(plan, environ, keys=keys)
     errors = [p for p in problems if p.severity == "error"]
@@ -191,12 +203,12 @@ def output_folder(plan: Plan, out: Path | None) -> Path | None:
     named = f"--out {folder}" if out else f"`output` {folder}"
     line = None if out else manifest.lines.get("output")
     message = f"{named} cannot be a folder: {existing} is a file; name a folder instead"
-    raise ManifestError([Problem(str(manifest.path), line, message)])
+    raise ManifestError([Problem(manifest.file, line, message)])
 
 
-def plan_view(path: Path, out: Path | None, environ: Mapping[str, str]) -> PlanView:
+def plan_view(source: ManifestSource, out: Path | None, environ: Mapping[str, str]) -> PlanView:
     """Load and check a manifest, and estimate running it into `out` (or its `output:`)."""
-    plan, warnings = load_plan(path, environ, keys="warning")
+    plan, warnings = load_plan(source, environ, keys="warning")
     output = output_folder(plan, out)
     standing = Standing.of(plan, output)
     concurrency = plan.manifest.limits.get(

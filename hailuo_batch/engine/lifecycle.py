@@ -1,4 +1,4 @@
-"""The engine: runs a plan into an output folder, resumably; lifecycle and supervision.
+"""The engine: lifecycle and supervision of one run; its parts are the sibling modules.
 
 One event loop. Each provider is a lane (`lanes`) with `concurrency` slot workers; a
 slot carries one job at a time from submit (`submitter`) through following its task
@@ -28,17 +28,17 @@ from hailuo_batch.core.clock import Clock
 from hailuo_batch.core.http import TaskStatus
 from hailuo_batch.core.jobs import Job
 from hailuo_batch.core.layout import poster_path
+from hailuo_batch.engine.downloads import Downloads
+from hailuo_batch.engine.follower import Follower, SubmitAgain, Succeeded
+from hailuo_batch.engine.lanes import Lane, Lanes
+from hailuo_batch.engine.recorder import Recorder
+from hailuo_batch.engine.submitter import SubmitSettings, Submitter
+from hailuo_batch.engine.summary import Failure, RunSummary
 from hailuo_batch.errors import DiskFullError
 from hailuo_batch.manifest.plan import Plan
 from hailuo_batch.outputs import probe
 from hailuo_batch.policy.budget import Budget
 from hailuo_batch.policy.retry import Backoff
-from hailuo_batch.run.downloads import Downloads
-from hailuo_batch.run.follower import Follower, SubmitAgain, Succeeded
-from hailuo_batch.run.lanes import Lane, Lanes
-from hailuo_batch.run.recorder import Recorder
-from hailuo_batch.run.submitter import SubmitSettings, Submitter
-from hailuo_batch.run.summary import Failure, RunSummary
 from hailuo_batch.store.journal import free_bytes, is_disk_full
 from hailuo_batch.transport import Transport
 

@@ -24,6 +24,17 @@ from hailuo_batch.core.events import Event
 from hailuo_batch.core.jobs import Job
 from hailuo_batch.core.keys import api_key
 from hailuo_batch.core.layout import FOLDER_LOCK, JOURNAL, LOCKFILE, RESERVE, SIMULATOR
+from hailuo_batch.engine.lanes import Lane, Lanes
+from hailuo_batch.engine.lifecycle import Engine, RunSettings
+from hailuo_batch.engine.planning import (
+    IN_FLIGHT,
+    ManifestSource,
+    job_price,
+    load_plan,
+    output_folder,
+)
+from hailuo_batch.engine.recorder import Listener, Recorder
+from hailuo_batch.engine.summary import RunSummary
 from hailuo_batch.errors import (
     DiskFullError,
     ManifestError,
@@ -35,11 +46,6 @@ from hailuo_batch.manifest.plan import Plan
 from hailuo_batch.outputs.live import LiveReport
 from hailuo_batch.outputs.report import OUTPUTS
 from hailuo_batch.providers import Provider, make_provider
-from hailuo_batch.run.engine import Engine, RunSettings
-from hailuo_batch.run.lanes import Lane, Lanes
-from hailuo_batch.run.planning import IN_FLIGHT, job_price, load_plan, output_folder
-from hailuo_batch.run.recorder import Listener, Recorder
-from hailuo_batch.run.summary import RunSummary
 from hailuo_batch.store.fold import JobRecord, RunState, load_state
 from hailuo_batch.store.folder_lock import FolderLock
 from hailuo_batch.store.journal import Journal, free_bytes, is_disk_full
@@ -105,7 +111,7 @@ class RunOptions:
 
 
 async def run_manifest(
-    path: Path,
+    source: ManifestSource,
     options: RunOptions,
     environ: Mapping[str, str],
     display: Callable[[int], Display] = lambda total: Silent(),
@@ -118,13 +124,14 @@ async def run_manifest(
 
     `transport` and `clock` replace the real ones (tests: a fake server, a manual clock).
     """
-    plan, _ = load_plan(path, environ, keys=None if options.simulate else "error")
+    plan, _ = load_plan(source, environ, keys=None if options.simulate else "error")
+    file = plan.manifest.file
     out = output_folder(plan, options.out)
     if out is None:
         raise ManifestError(
             [
                 Problem(
-                    str(path),
+                    file,
                     None,
                     "no output folder: add `output:` to the manifest or pass --out DIR",
                 )
@@ -140,7 +147,7 @@ async def run_manifest(
         raise ManifestError(
             [
                 Problem(
-                    str(path),
+                    file,
                     None,
                     f"--base-url names {sorted(unknown)}, not a provider of this manifest "
                     f"({', '.join(plan.manifest.providers)}) nor one holding its tasks",
@@ -153,7 +160,7 @@ async def run_manifest(
     if budget is None:
         budget = plan.manifest.limits.get("budget_usd")
     if budget is not None:
-        _check_prices_known(plan, path)
+        _check_prices_known(plan)
     keys = _keys(plan, holding, options, environ)
     with _disk_full_as_error(out), FolderLock(out):
         async with _origins(plan, holding, options, out) as origins:
@@ -301,7 +308,7 @@ async def _origins(
         yield {name: f"{base}/{name}" for name in (*plan.manifest.providers, *holding)}
 
 
-def _check_prices_known(plan: Plan, path: Path) -> None:
+def _check_prices_known(plan: Plan) -> None:
     """A budget can only be kept where prices are known: say which are missing, before."""
     missing = sorted(
         {
@@ -314,7 +321,7 @@ def _check_prices_known(plan: Plan, path: Path) -> None:
         raise ManifestError(
             [
                 Problem(
-                    str(path),
+                    plan.manifest.file,
                     None,
                     "a budget is set but no price is known for "
                     + ", ".join(missing)

@@ -15,13 +15,13 @@ from hailuo_batch.core import events as ev
 from hailuo_batch.core.clock import Clock
 from hailuo_batch.core.http import TaskStatus
 from hailuo_batch.core.jobs import Job
+from hailuo_batch.engine.lanes import Lane
+from hailuo_batch.engine.recorder import Recorder
 from hailuo_batch.errors import ProviderError, TransportError
 from hailuo_batch.policy import decisions
 from hailuo_batch.policy.polling import first_poll_delay, next_poll_delay
 from hailuo_batch.policy.retry import Backoff
 from hailuo_batch.providers import Provider
-from hailuo_batch.run.lanes import Lane
-from hailuo_batch.run.recorder import Recorder
 from hailuo_batch.transport import Transport
 
 

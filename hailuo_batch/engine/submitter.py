@@ -22,14 +22,14 @@ from hailuo_batch.core import events as ev
 from hailuo_batch.core.clock import Clock
 from hailuo_batch.core.http import HttpRequest, SubmitImages
 from hailuo_batch.core.jobs import ImageRef, Job
+from hailuo_batch.engine.lanes import Lane
+from hailuo_batch.engine.recorder import Recorder
 from hailuo_batch.errors import ProviderError, TransportError
 from hailuo_batch.manifest.images import data_uri
 from hailuo_batch.policy import decisions
 from hailuo_batch.policy.budget import Budget
 from hailuo_batch.policy.retry import Backoff
 from hailuo_batch.providers import TaskFinder
-from hailuo_batch.run.lanes import Lane
-from hailuo_batch.run.recorder import Recorder
 from hailuo_batch.transport import Transport
 
 LIST_TRIES = 5  # failed list requests before a lost submit counts as possibly paid

@@ -27,10 +27,10 @@ from hailuo_batch.core.clock import Clock
 from hailuo_batch.core.http import TaskStatus
 from hailuo_batch.core.jobs import Job
 from hailuo_batch.core.layout import VIDEOS, poster_path, superseded_path, video_path
+from hailuo_batch.engine.recorder import Recorder
 from hailuo_batch.errors import ProviderError, TransportError
 from hailuo_batch.outputs import probe, verify
 from hailuo_batch.policy.retry import Backoff
-from hailuo_batch.run.recorder import Recorder
 from hailuo_batch.transport import Transport
 
 EXPIRED_STATUSES = frozenset({401, 403, 404, 410})  # what a presigned URL says once stale

@@ -1,1 +1,0 @@
-"""Orchestration: the engine and its parts, downloads, and the wiring of one run."""
