@@ -37,8 +37,8 @@ from hailuo_batch.store.status import FolderStatus, folder_status
 
 if TYPE_CHECKING:  # the run's and the outputs' modules load when first used: validate is fast
     from hailuo_batch.core.clock import Clock
+    from hailuo_batch.engine.display import Display, RunView
     from hailuo_batch.engine.summary import RunSummary
-    from hailuo_batch.engine.wiring import Display
     from hailuo_batch.outputs.verify import Verification
     from hailuo_batch.transport import Transport
 
@@ -135,7 +135,7 @@ async def arun(
     base_urls: Mapping[str, str] | None = None,
     sim_options: Mapping[str, object] | None = None,
     handle_signals: bool = False,
-    display: Callable[[int], Display] | None = None,
+    display: Callable[[RunView], Display] | None = None,
     transport: Transport | None = None,
     clock: Clock | None = None,
 ) -> RunSummary:
@@ -148,7 +148,8 @@ async def arun(
     summary's `exit_code` is what the CLI would exit with (0, 1 or 3); bad input raises
     `ManifestError` before anything is sent.
     """
-    from hailuo_batch.engine.wiring import RunOptions, Silent, run_manifest
+    from hailuo_batch.engine.display import Silent
+    from hailuo_batch.engine.wiring import RunOptions, run_manifest
 
     options = RunOptions(
         out=Path(out) if out is not None else None,
@@ -164,7 +165,7 @@ async def arun(
         _source(manifest),
         options,
         os.environ if env is None else env,
-        display or (lambda total: Silent()),
+        display or (lambda view: Silent()),
         on_event,
         transport=transport,
         clock=clock,

@@ -259,7 +259,7 @@ def run(
             budget_usd=budget,
             sim_options={"gen_seconds": gen_seconds} if simulate else {},
             handle_signals=True,
-            display=lambda total: Progress(total, quiet=quiet),
+            display=lambda view: Progress(view, quiet=quiet),
         )
     )
     if summary.crash and click.get_current_context().find_root().params.get("debug"):

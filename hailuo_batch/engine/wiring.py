@@ -15,8 +15,6 @@ import signal
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import TracebackType
-from typing import Protocol
 
 from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, Rate, parse_rate
 from hailuo_batch.core.clock import Clock, MonotonicClock
@@ -24,6 +22,7 @@ from hailuo_batch.core.events import Event
 from hailuo_batch.core.jobs import Job
 from hailuo_batch.core.keys import api_key
 from hailuo_batch.core.layout import FOLDER_LOCK, JOURNAL, LOCKFILE, RESERVE, SIMULATOR
+from hailuo_batch.engine.display import Display, RunView, Silent
 from hailuo_batch.engine.lanes import Lane, Lanes
 from hailuo_batch.engine.lifecycle import Engine, RunSettings
 from hailuo_batch.engine.planning import (
@@ -57,45 +56,6 @@ OURS = frozenset({JOURNAL, LOCKFILE, FOLDER_LOCK, RESERVE, SIMULATOR})
 """Names that make a folder ours before any video is in it (a run that stopped early)."""
 
 
-class Display(Protocol):
-    """What a run shows while it goes (the CLI's live table or plain lines)."""
-
-    def __enter__(self) -> Display: ...
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    def seed(self, records: Iterable[JobRecord]) -> None:
-        """Start from where the folder stands, so a resumed run counts earlier work."""
-        ...
-
-    def update(self, event: Event, record: JobRecord | None) -> None: ...
-
-    def notice(self, text: str) -> None:
-        """Something the user should know now (work about to be redone, a provider to top up)."""
-        ...
-
-
-class Silent:
-    """No display at all: the library's default."""
-
-    def __enter__(self) -> Silent:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def seed(self, records: Iterable[JobRecord]) -> None:
-        return None
-
-    def update(self, event: Event, record: JobRecord | None) -> None:
-        return None
-
-    def notice(self, text: str) -> None:
-        return None
-
-
 @dataclass(frozen=True, slots=True)
 class RunOptions:
     """What the command line (or a library caller) asks of a run."""
@@ -114,7 +74,7 @@ async def run_manifest(
     source: ManifestSource,
     options: RunOptions,
     environ: Mapping[str, str],
-    display: Callable[[int], Display] = lambda total: Silent(),
+    display: Callable[[RunView], Display] = lambda view: Silent(),
     on_event: Callable[[Event, JobRecord | None], None] | None = None,
     *,
     transport: Transport | None = None,
@@ -362,7 +322,7 @@ async def _execute(
     adapters: list[tuple[Provider, bool]],
     options: RunOptions,
     budget: float | None,
-    display: Callable[[int], Display],
+    display: Callable[[RunView], Display],
     on_event: Callable[[Event, JobRecord | None], None] | None,
     transport: Transport,
     clock: Clock,
@@ -393,7 +353,8 @@ async def _execute(
     lanes = _lanes(adapters, settings, clock, price_of, budget is not None)
     summary: RunSummary | None = None
     try:
-        with display(len(plan.jobs)) as progress:
+        view = RunView(len(plan.jobs), settings.concurrency, budget)
+        with display(view) as progress:
             progress.seed(state.jobs[k] for k in keys if k in state.jobs)
             listeners: list[Listener] = [progress.update, outputs.on_event]
             if on_event is not None:
