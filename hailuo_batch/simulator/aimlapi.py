@@ -196,7 +196,7 @@ def generation(ctx: ProviderContext, task: Task, request: web.Request) -> dict[s
     phase = task.at(ctx.board.now()).phase
     body: dict[str, object] = {"id": task.id, "status": STATUS[phase], "video": None, "error": None}
     if phase == "succeeded":
-        link = ctx.mint(task.spec)
+        link = ctx.mint(task)
         query = (
             f"Expires={link.expires_epoch}&OSSAccessKeyId=LTAI5tSimulator"
             f"&Signature={link.signature[:28]}%3D"

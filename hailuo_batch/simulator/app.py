@@ -59,7 +59,14 @@ def make_app(config: SimConfig, *, clock: Clock = time.monotonic) -> web.Applica
 async def stats(request: web.Request) -> web.Response:
     """What this instance received, per provider and in total (never any key).
 
-    Counters start from zero in every instance; only the duplicate check reaches back to
-    submits accepted by earlier instances sharing its state file.
+    `submitted` counts accepted submits (tasks paid for). `duplicate_submits` counts the
+    accepted tasks whose path and JSON body repeat another accepted task's and that the
+    client never polled, retrieved or downloaded: paid for and never used, as a lost
+    reply followed by a blind resubmit leaves them (two samples of one request, both
+    used, are not duplicates). It is computed now, so read it once the run is over;
+    `ledger` gives the exact rule. `identical_submits` counts every accepted repeat of a
+    body, for information. Counters start from zero in every instance; with a state
+    file, the duplicate rule also sees the tasks earlier instances accepted and which of
+    them the client asked about.
     """
     return answer(request.app[LEDGER].snapshot())

@@ -111,7 +111,9 @@ class ProviderContext:
         self.tasks_file = shared.tasks_file
         for saved in self.tasks_file.restored(name) if self.tasks_file else ():
             self.board.restore(saved.task)
-            self.ledger.remember_submit(name, saved.digest)
+            self.ledger.remember_submit(name, saved.digest, saved.task.id)
+        for task_id in self.tasks_file.asked(name) if self.tasks_file else ():
+            self.ledger.mark_asked(name, task_id)
 
     def __repr__(self) -> str:
         return f"<ProviderContext {self.name} {self.board!r}>"
@@ -175,7 +177,7 @@ class ProviderContext:
             spec=order.spec,
             file_id=new_file_id() if new_file_id is not None else "",
         )
-        digest = self.ledger.record_submit(self.name, request.path, body)
+        digest = self.ledger.record_submit(self.name, request.path, body, task.id)
         if self.tasks_file is not None:
             self.tasks_file.append(self.name, task, digest)
         watcher = _created.get()
@@ -195,13 +197,21 @@ class ProviderContext:
         if task is None:
             missing = missing or f"task_id {task_id!r} not found"
             return self.refuse(request, Refusal("not-found", missing))
+        self.asked(task.id)
         return task
 
-    def mint(self, spec: VideoSpec) -> Link:
+    def asked(self, task_id: str) -> None:
+        """The client asked about a task (see `ledger`); kept in the task file the first time."""
+        if self.ledger.mark_asked(self.name, task_id) and self.tasks_file is not None:
+            self.tasks_file.append_asked(self.name, task_id)
+
+    def mint(self, task: Task) -> Link:
         """A fresh link to a task's video (honouring the `deliver_*` overrides)."""
+        spec = task.spec
         size = self.config.deliver_size or (spec.width, spec.height)
         duration = self.config.deliver_duration or spec.duration
-        return self.links.mint(VideoSpec(size[0], size[1], duration), self.config.url_ttl)
+        delivered = VideoSpec(size[0], size[1], duration)
+        return self.links.mint(delivered, self.config.url_ttl, task.id)
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))

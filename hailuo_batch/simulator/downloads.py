@@ -26,14 +26,16 @@ def _denied(code: str, message: str) -> web.Response:
 
 async def download(request: web.Request) -> web.StreamResponse:
     ctx = request.app[CONTEXT]
-    opened = ctx.links.open(request.match_info["token"])
-    if opened is None:
+    claims = ctx.links.open(request.match_info["token"])
+    if claims is None:
         return _denied("SignatureDoesNotMatch", "The request signature does not match")
-    spec, expires = opened
-    if ctx.links.expired(expires):
+    task = ctx.board.get(claims.task_id)
+    if task is not None:
+        ctx.asked(task.id)  # even an expired link shows the client knew the task
+    if ctx.links.expired(claims.expires):
         ctx.ledger.count(ctx.name, "expired_links")
         return _denied("AccessDenied", "Request has expired")
-    body = await asyncio.to_thread(mp4_bytes, spec)
+    body = await asyncio.to_thread(mp4_bytes, claims.spec)
     response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
     response.content_length = len(body)
     await response.prepare(request)

@@ -170,7 +170,7 @@ def detail(ctx: ProviderContext, task: Task, request: web.Request) -> dict[str, 
         "qworker_id": f"qworker-{int(task.id[:6], 16) % 97}" if now >= task.starts else "",
     }
     if status == "success":
-        url = gcs_url(request, ctx.name, ctx.mint(task.spec))
+        url = gcs_url(request, ctx.name, ctx.mint(task))
         body["outcome"] = {"media_urls": [{"id": "0", "url": url}], "thumbnail_image_url": ""}
     if status == "failed":
         body["error"] = FAILURE

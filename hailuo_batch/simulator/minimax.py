@@ -180,7 +180,7 @@ async def retrieve(request: web.Request) -> web.Response:
         return found
     if status_of(ctx, found) != "Success":
         return ctx.refuse(request, Refusal("not-found", f"file {file_id} is not ready"))
-    link = ctx.mint(found.spec)
+    link = ctx.mint(found)
     day = time.strftime("%Y-%m-%d", time.gmtime(ctx.board.epoch(found.ends)))
     path = f"/{ctx.name}/cdn/inference_output/video/{day}/{link.token}/output.mp4"
     url = f"{request.url.origin()}{path}"

@@ -140,7 +140,7 @@ def task_result(ctx: ProviderContext, task: Task, request: web.Request) -> dict[
     percent = {"queued": 0, "running": min(99, int(progress.fraction * 100)), "succeeded": 100}
     videos = []
     if progress.phase == "succeeded":
-        link = ctx.mint(task.spec)
+        link = ctx.mint(task)
         videos.append(
             {
                 "video_url": cos_url(request, ctx.name, link),
