@@ -7,6 +7,7 @@ but does no I/O of its own beyond reading request bodies.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import random
 import uuid
@@ -20,12 +21,14 @@ import orjson
 from aiohttp import web
 
 from hailuo_batch.simulator.config import SimConfig
+from hailuo_batch.simulator.firstframes import FirstFrames
+from hailuo_batch.simulator.images import FrameImage
 from hailuo_batch.simulator.ledger import Count, Ledger
 from hailuo_batch.simulator.links import Link, LinkSigner
 from hailuo_batch.simulator.params import InvalidParams
 from hailuo_batch.simulator.persistence import TaskFile
 from hailuo_batch.simulator.tasks import Clock, Task, TaskBoard
-from hailuo_batch.simulator.video import VideoSpec
+from hailuo_batch.simulator.video import SHARED, VideoCache, VideoSpec
 
 Role = Literal["submit", "poll", "retrieve", "list", "models", "download"]
 """What a route does; a route's name starts with its role (`submit.video_01`)."""
@@ -62,13 +65,16 @@ class Order:
     """An accepted submit as the simulator needs it: label, prompt, and the video to make.
 
     `echo` is what the provider shows back of the request; only GMI does, and keeping whole
-    bodies (data-URI images) for every task would cost memory for nothing.
+    bodies (data-URI images) for every task would cost memory for nothing. `first_frame`
+    is the first-frame image, whose picture (if a data URI carried it) is kept once per
+    distinct image by `FirstFrames`; the task keeps only its digest.
     """
 
     model: str
     prompt: str
     spec: VideoSpec
     echo: Mapping[str, object] = field(default_factory=dict)
+    first_frame: FrameImage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,8 @@ class Shared:
     clock: Clock
     epoch0: float  # Unix time of clock zero
     tasks_file: TaskFile | None = None  # where accepted tasks are kept (`SimConfig.state_file`)
+    frames: FirstFrames = field(default_factory=FirstFrames)
+    videos: VideoCache = SHARED
 
 
 class ProviderContext:
@@ -89,13 +97,26 @@ class ProviderContext:
     With a task file, the provider starts knowing every task earlier instances accepted.
     """
 
-    __slots__ = ("board", "config", "ids", "ledger", "links", "name", "render", "tasks_file")
+    __slots__ = (
+        "board",
+        "config",
+        "frames",
+        "ids",
+        "ledger",
+        "links",
+        "name",
+        "render",
+        "tasks_file",
+        "videos",
+    )
 
     def __init__(self, name: str, shared: Shared, render: Render) -> None:
         self.name = name
         self.config = shared.config
         self.ledger = shared.ledger
         self.links = shared.links
+        self.frames = shared.frames
+        self.videos = shared.videos
         self.render = render
         self.board = TaskBoard(
             gen_seconds=self.config.gen_seconds,
@@ -166,6 +187,9 @@ class ProviderContext:
             return self.refuse(request, Refusal("invalid", str(problem), problem=problem))
         if outage == "balance":
             return self.refuse(request, Refusal("balance"))
+        image = None
+        if order.first_frame is not None and order.first_frame.data is not None:
+            image = await asyncio.to_thread(self.frames.add, order.first_frame.data)
         task_id = new_id(order)
         while self.board.get(task_id) is not None:
             task_id = new_id(order)
@@ -176,6 +200,7 @@ class ProviderContext:
             echo=order.echo,
             spec=order.spec,
             file_id=new_file_id() if new_file_id is not None else "",
+            image=image,
         )
         digest = self.ledger.record_submit(self.name, request.path, body, task.id)
         if self.tasks_file is not None:

@@ -118,7 +118,7 @@ def check(body: Mapping[str, object]) -> Order:
     flag(payload, "prompt_optimizer")
     flag(payload, "fast_pretreatment")
     width, height = frame_size(resolution, first.aspect if first else None)
-    return Order(model, prompt, VideoSpec(width, height, duration), echo=payload)
+    return Order(model, prompt, VideoSpec(width, height, duration), echo=payload, first_frame=first)
 
 
 async def submit(request: web.Request) -> web.Response:

@@ -129,7 +129,7 @@ def check(body: Mapping[str, object]) -> Order:
         if resolution == "1080P" and duration != 6:
             raise rule("resolution", "1080P only supports duration 6")
     width, height = frame_size(resolution, first.aspect if first else None)
-    return Order(model, prompt, VideoSpec(width, height, duration))
+    return Order(model, prompt, VideoSpec(width, height, duration), first_frame=first)
 
 
 async def submit(request: web.Request) -> web.Response:

@@ -6,7 +6,8 @@ set, so does the simulator. The file is append-only JSON lines:
     {"format": "hailuo-batch-simulator-tasks", "version": 1, "secret": "<hex>"}
     {"provider": "novita", "id": "...", "model": "...", "prompt": "...", "echo": {...},
      "width": 1366, "height": 768, "duration": 6, "created": <unix s>, "starts": <unix s>,
-     "ends": <unix s>, "fails": false, "file_id": "", "digest": "<sha256>"}
+     "ends": <unix s>, "fails": false, "file_id": "", "digest": "<sha256>",
+     "image": "<sha256>" | null}
     {"provider": "novita", "asked": "<task id>"}
 
 The header holds the link-signing secret, so links minted by an earlier instance still open.
@@ -16,8 +17,9 @@ converted from and to the clock of the instance writing or reading them (`epoch0
 Unix time of that clock's zero); `digest` is the ledger's digest of the submit, so a later
 resubmission of the same body is still recognised. An `asked` line is written the first
 time the client polls, retrieves or downloads a task, so a later instance still knows it
-was used (see `ledger`, `duplicate_submits`). Image bytes are never kept: an echoed
-data-URI field is left out (the frame size in the spec is all the video needs). A torn
+was used (see `ledger`, `duplicate_submits`). Image bytes are never kept here: an echoed
+data-URI field is left out; `image` names the first frame, kept once per image as a PNG
+beside this file (see `firstframes`; a line without it is drawn as the test card). A torn
 last line (the process died mid-write) is cut off when the file is opened. Lines are only
 ever added to this format: files written before a kind of line existed still load.
 """
@@ -127,6 +129,7 @@ class TaskFile:
             "fails": task.fails,
             "file_id": task.file_id,
             "digest": digest,
+            "image": task.image,
         }
         _append(self.path, data)
 
@@ -188,6 +191,7 @@ def _decode(path: Path, number: int, line: bytes, epoch0: float) -> tuple[str, S
             ends=_number(record["ends"]) - epoch0,
             fails=record["fails"] is True,
             file_id=_text(record["file_id"]),
+            image=_optional_text(record.get("image")),
         )
         return _text(record["provider"]), SavedTask(task, _text(record["digest"]))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -200,6 +204,10 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {value!r}")
     return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
 
 
 def _integer(value: object) -> int:
