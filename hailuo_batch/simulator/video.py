@@ -5,18 +5,19 @@ thread. Hailuo output is 25 fps; 768P is 1366x768, 1080P 1920x1080, 512P 910x512
 Video-01's 720P 1280x720. With a first frame the output follows the image's aspect, its
 short side being the resolution's height.
 
-Cheap at scale (CPU measured on one core): an MP4 is encoded once per look and cached,
-and the encoder makes only two seconds (a closed GOP: an IDR frame and 49 P frames),
-then repeats their packets with shifted timestamps. Each repeat starts with an IDR
-frame, so it decodes exactly as a full encode of the same still would. A 768P look
-costs ~0.16 s, 6 s or 10 s alike, and 1080P ~0.3 s (a full encode of the old 6 s 768P
-card took 0.6-0.75 s); a 6 s 768P file is ~50 KB, ~70 KB with a photo first frame.
+Cheap at scale (CPU time, x264's threads included): an MP4 is encoded once per look and
+cached, and the encoder makes only two seconds (a closed GOP: an IDR frame and 49 P
+frames), then repeats their packets with shifted timestamps. Each repeat starts with an
+IDR frame, so it decodes exactly as a full encode of the same still would. A 768P look
+costs ~0.2 s, 6 s or 10 s alike, and 1080P ~0.45 s, where a full encode of the old card
+took 0.7 s (768P, 6 s), 1.1 s (10 s) and 1.4 s (1080P); a 6 s 768P file is ~27 KB
+(~40 KB with a first-frame photo).
 
 Each task's file says whose it is: its `comment` tag reads `hailuo-batch simulator task
 <id>`. The look's encode carries a fixed-width placeholder there, and a task's copy is
 the cached bytes with its id written over the placeholder, padded with NULs (MP4 readers
 such as FFmpeg read the string up to the first NUL). That costs ~10 us per task, where
-remuxing with the tag would cost ~2 ms and re-encoding ~0.16 s.
+remuxing with the tag would cost ~2 ms and re-encoding ~0.2 s.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ TAG_PREFIX = b"hailuo-batch simulator task "
 TAG_WIDTH = 64  # bytes for the task id; ids here are at most ~40 ASCII characters
 _PLACEHOLDER = b"#" * TAG_WIDTH
 TITLE = "SIMULATED by hailuo-batch: not a generated video"
-CACHE_BYTES = 64 * 1024 * 1024  # a 768P look is ~40 KB, a 1080P photo look a few 100 KB
-_X264 = {"preset": "ultrafast", "crf": "30", "tune": "stillimage"}
+CACHE_BYTES = 64 * 1024 * 1024  # 1000s of looks: ~30 KB a card, ~100 KB a 1080P photo
+# Constant QP: after each IDR frame the P frames of a still are pure skips (~24 bytes),
+# where a CRF encode spends kilobytes refining them, and decoders have less to do.
+_X264 = {"preset": "ultrafast", "qp": "28"}
 
 
 @dataclass(frozen=True, slots=True)
