@@ -147,22 +147,28 @@ class VideoCache:
         with self._lock:
             key_lock = self._encoding.setdefault(look, threading.Lock())
         with key_lock:
-            encoded = self._cached(look)
-            if encoded is not None:
+            try:
+                encoded = self._cached(look)
+                if encoded is not None:
+                    return encoded
+                still = draw(look)
+                if still is None:
+                    return None
+                encoded = encode(look, still)
+                self._keep(look, encoded)
                 return encoded
-            still = draw(look)
-            if still is None:
-                return None
-            encoded = encode(look, still)
-            with self._lock:
-                self.encodes += 1
-                self._entries[look] = encoded
-                self._size += len(encoded.data)
-                while self._size > self.budget and len(self._entries) > 1:
-                    _, dropped = self._entries.popitem(last=False)
-                    self._size -= len(dropped.data)
-                self._encoding.pop(look, None)
-            return encoded
+            finally:
+                with self._lock:
+                    self._encoding.pop(look, None)
+
+    def _keep(self, look: Look, encoded: Encoded) -> None:
+        with self._lock:
+            self.encodes += 1
+            self._entries[look] = encoded
+            self._size += len(encoded.data)
+            while self._size > self.budget and len(self._entries) > 1:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped.data)
 
 
 SHARED = VideoCache()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import av
 import pytest
@@ -73,6 +74,17 @@ def test_every_frame_decodes_and_is_watermarked(duration: float) -> None:
     band = (0, 360 - band_height(360) + 4, 640, 360 - 4)
     for frame in (frames[0], frames[len(frames) // 2], frames[-1]):
         assert near(mean(frame, (0, band[1], 40, band[3])), BAND, 20)  # the band's plain left
+
+
+def test_callers_wanting_one_look_at_once_wait_for_a_single_encode() -> None:
+    cache = VideoCache()
+    look = Look(VideoSpec(320, 180, 1))
+    with ThreadPoolExecutor(8) as pool:
+        files = list(pool.map(lambda n: cache.mp4(look, f"task-{n}", _card), range(16)))
+    assert cache.encodes == 1
+    assert [comment(data) for data in files] == [
+        f"hailuo-batch simulator task task-{n}" for n in range(16)
+    ]
 
 
 def test_a_long_task_id_does_not_fit_the_tag() -> None:
