@@ -8,12 +8,19 @@ faults; see `app.make_app` and `server.running_in_process`.
 from hailuo_batch.simulator.app import make_app
 from hailuo_batch.simulator.config import DEFAULT_FAULTS, FAULT_KINDS, PROVIDER_NAMES, SimConfig
 from hailuo_batch.simulator.persistence import TaskFileError
-from hailuo_batch.simulator.server import mount_points, run_forever, running_in_process, serve
+from hailuo_batch.simulator.server import (
+    ListenError,
+    mount_points,
+    run_forever,
+    running_in_process,
+    serve,
+)
 
 __all__ = [
     "DEFAULT_FAULTS",
     "FAULT_KINDS",
     "PROVIDER_NAMES",
+    "ListenError",
     "SimConfig",
     "TaskFileError",
     "make_app",

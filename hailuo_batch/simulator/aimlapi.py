@@ -144,7 +144,7 @@ def check(body: Mapping[str, object], dialect: Dialect) -> Order:
     flag(body, dialect.optimizer)
     if model != HAILUO_02:  # Video-01: 6 s at 720P, whatever else is sent
         width, height = frame_size("720P", first.aspect if first else None)
-        return Order(str(model), prompt, VideoSpec(width, height, 6))
+        return Order(str(model), prompt, VideoSpec(width, height, 6), first_frame=first)
     if _image(body, "last_image_url") is not None and first is None:
         raise rule("last_image_url", f"last_image_url requires {dialect.image}")
     resolution = choice(body, "resolution", ("768P", "1080P"), "768P")
@@ -152,7 +152,7 @@ def check(body: Mapping[str, object], dialect: Dialect) -> Order:
     if resolution == "1080P" and duration != 6:
         raise rule("duration", "1080P resolution supports only 6-second videos")
     width, height = frame_size(resolution, first.aspect if first else None)
-    return Order(HAILUO_02, prompt, VideoSpec(width, height, duration))
+    return Order(HAILUO_02, prompt, VideoSpec(width, height, duration), first_frame=first)
 
 
 def _submitter(dialect: Dialect) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -196,7 +196,7 @@ def generation(ctx: ProviderContext, task: Task, request: web.Request) -> dict[s
     phase = task.at(ctx.board.now()).phase
     body: dict[str, object] = {"id": task.id, "status": STATUS[phase], "video": None, "error": None}
     if phase == "succeeded":
-        link = ctx.mint(task.spec)
+        link = ctx.mint(task)
         query = (
             f"Expires={link.expires_epoch}&OSSAccessKeyId=LTAI5tSimulator"
             f"&Signature={link.signature[:28]}%3D"

@@ -18,24 +18,30 @@ from hailuo_batch.simulator import aimlapi, gmi, minimax, novita
 from hailuo_batch.simulator.config import PROVIDER_NAMES, SimConfig
 from hailuo_batch.simulator.context import Shared, answer
 from hailuo_batch.simulator.faults import fault_middleware
+from hailuo_batch.simulator.firstframes import FirstFrames
 from hailuo_batch.simulator.ledger import Ledger
 from hailuo_batch.simulator.links import LinkSigner
 from hailuo_batch.simulator.persistence import TaskFile
 from hailuo_batch.simulator.tasks import Clock
+from hailuo_batch.simulator.video import SHARED, VideoCache
 
 LEDGER = web.AppKey("hailuo_batch.simulator.ledger", Ledger)
 MAX_BODY = 32 * 1024 * 1024  # a 20 MB image is ~27 MB as a data URI; aiohttp's default is 1 MB
 
 
-def make_app(config: SimConfig, *, clock: Clock = time.monotonic) -> web.Application:
+def make_app(
+    config: SimConfig, *, clock: Clock = time.monotonic, videos: VideoCache = SHARED
+) -> web.Application:
     """The simulator; `clock` (seconds) drives task progress and link expiry.
 
     With `config.state_file`, it starts knowing the tasks earlier instances accepted there,
-    and signs links with the file's secret so their links still open.
+    signs links with the file's secret so their links still open, and keeps first-frame
+    images beside it. `videos` holds the encoded MP4s (by default shared process-wide).
     """
     ledger = Ledger(PROVIDER_NAMES)
     epoch0 = time.time() - clock()
-    tasks_file = TaskFile.open(Path(config.state_file), epoch0) if config.state_file else None
+    state_file = Path(config.state_file) if config.state_file else None
+    tasks_file = TaskFile.open(state_file, epoch0) if state_file else None
     links = LinkSigner(tasks_file.secret if tasks_file else os.urandom(32), clock, epoch0)
     shared = Shared(
         config=config,
@@ -44,6 +50,8 @@ def make_app(config: SimConfig, *, clock: Clock = time.monotonic) -> web.Applica
         clock=clock,
         epoch0=epoch0,
         tasks_file=tasks_file,
+        frames=FirstFrames.beside(state_file),
+        videos=videos,
     )
     app = web.Application(middlewares=[fault_middleware(config, ledger)], client_max_size=MAX_BODY)
     app[LEDGER] = ledger
@@ -59,7 +67,14 @@ def make_app(config: SimConfig, *, clock: Clock = time.monotonic) -> web.Applica
 async def stats(request: web.Request) -> web.Response:
     """What this instance received, per provider and in total (never any key).
 
-    Counters start from zero in every instance; only the duplicate check reaches back to
-    submits accepted by earlier instances sharing its state file.
+    `submitted` counts accepted submits (tasks paid for). `duplicate_submits` counts the
+    accepted tasks whose path and JSON body repeat another accepted task's and that the
+    client never polled, retrieved or downloaded: paid for and never used, as a lost
+    reply followed by a blind resubmit leaves them (two samples of one request, both
+    used, are not duplicates). It is computed now, so read it once the run is over;
+    `ledger` gives the exact rule. `identical_submits` counts every accepted repeat of a
+    body, for information. Counters start from zero in every instance; with a state
+    file, the duplicate rule also sees the tasks earlier instances accepted and which of
+    them the client asked about.
     """
     return answer(request.app[LEDGER].snapshot())

@@ -32,7 +32,11 @@ class SimConfig:
     `deliver_duration` / `deliver_size` replace what is actually encoded, so a client's
     check that the downloaded video matches the request can be shown to work.
     `state_file`: a path where every accepted task is kept (JSON lines), so a simulator
-    started later with the same file still answers for them, as a real provider would.
+    started later with the same file still answers for them, as a real provider would;
+    first-frame images are kept beside it (`first-frames/`), so their videos look the same.
+    `draw_prompts`: write each task's prompt on its video too (costs one encode per
+    prompt, where otherwise tasks of one size, length and first frame share one: meant
+    for small runs, whose gallery then tells the clips apart).
     """
 
     gen_seconds: float = 3.0
@@ -49,6 +53,7 @@ class SimConfig:
     deliver_duration: float | None = None
     deliver_size: tuple[int, int] | None = None
     state_file: str | None = None
+    draw_prompts: bool = False
 
     def __post_init__(self) -> None:
         problems = list(self._problems())

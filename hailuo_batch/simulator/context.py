@@ -7,6 +7,7 @@ but does no I/O of its own beyond reading request bodies.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import random
 import uuid
@@ -20,12 +21,14 @@ import orjson
 from aiohttp import web
 
 from hailuo_batch.simulator.config import SimConfig
+from hailuo_batch.simulator.firstframes import FirstFrames
+from hailuo_batch.simulator.images import FrameImage
 from hailuo_batch.simulator.ledger import Count, Ledger
 from hailuo_batch.simulator.links import Link, LinkSigner
 from hailuo_batch.simulator.params import InvalidParams
 from hailuo_batch.simulator.persistence import TaskFile
 from hailuo_batch.simulator.tasks import Clock, Task, TaskBoard
-from hailuo_batch.simulator.video import VideoSpec
+from hailuo_batch.simulator.video import SHARED, VideoCache, VideoSpec
 
 Role = Literal["submit", "poll", "retrieve", "list", "models", "download"]
 """What a route does; a route's name starts with its role (`submit.video_01`)."""
@@ -62,13 +65,16 @@ class Order:
     """An accepted submit as the simulator needs it: label, prompt, and the video to make.
 
     `echo` is what the provider shows back of the request; only GMI does, and keeping whole
-    bodies (data-URI images) for every task would cost memory for nothing.
+    bodies (data-URI images) for every task would cost memory for nothing. `first_frame`
+    is the first-frame image, whose picture (if a data URI carried it) is kept once per
+    distinct image by `FirstFrames`; the task keeps only its digest.
     """
 
     model: str
     prompt: str
     spec: VideoSpec
     echo: Mapping[str, object] = field(default_factory=dict)
+    first_frame: FrameImage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,8 @@ class Shared:
     clock: Clock
     epoch0: float  # Unix time of clock zero
     tasks_file: TaskFile | None = None  # where accepted tasks are kept (`SimConfig.state_file`)
+    frames: FirstFrames = field(default_factory=FirstFrames)
+    videos: VideoCache = SHARED
 
 
 class ProviderContext:
@@ -89,13 +97,26 @@ class ProviderContext:
     With a task file, the provider starts knowing every task earlier instances accepted.
     """
 
-    __slots__ = ("board", "config", "ids", "ledger", "links", "name", "render", "tasks_file")
+    __slots__ = (
+        "board",
+        "config",
+        "frames",
+        "ids",
+        "ledger",
+        "links",
+        "name",
+        "render",
+        "tasks_file",
+        "videos",
+    )
 
     def __init__(self, name: str, shared: Shared, render: Render) -> None:
         self.name = name
         self.config = shared.config
         self.ledger = shared.ledger
         self.links = shared.links
+        self.frames = shared.frames
+        self.videos = shared.videos
         self.render = render
         self.board = TaskBoard(
             gen_seconds=self.config.gen_seconds,
@@ -111,7 +132,9 @@ class ProviderContext:
         self.tasks_file = shared.tasks_file
         for saved in self.tasks_file.restored(name) if self.tasks_file else ():
             self.board.restore(saved.task)
-            self.ledger.remember_submit(name, saved.digest)
+            self.ledger.remember_submit(name, saved.digest, saved.task.id)
+        for task_id in self.tasks_file.asked(name) if self.tasks_file else ():
+            self.ledger.mark_asked(name, task_id)
 
     def __repr__(self) -> str:
         return f"<ProviderContext {self.name} {self.board!r}>"
@@ -164,6 +187,9 @@ class ProviderContext:
             return self.refuse(request, Refusal("invalid", str(problem), problem=problem))
         if outage == "balance":
             return self.refuse(request, Refusal("balance"))
+        image = None
+        if order.first_frame is not None and order.first_frame.data is not None:
+            image = await asyncio.to_thread(self.frames.add, order.first_frame.data)
         task_id = new_id(order)
         while self.board.get(task_id) is not None:
             task_id = new_id(order)
@@ -174,8 +200,9 @@ class ProviderContext:
             echo=order.echo,
             spec=order.spec,
             file_id=new_file_id() if new_file_id is not None else "",
+            image=image,
         )
-        digest = self.ledger.record_submit(self.name, request.path, body)
+        digest = self.ledger.record_submit(self.name, request.path, body, task.id)
         if self.tasks_file is not None:
             self.tasks_file.append(self.name, task, digest)
         watcher = _created.get()
@@ -195,13 +222,21 @@ class ProviderContext:
         if task is None:
             missing = missing or f"task_id {task_id!r} not found"
             return self.refuse(request, Refusal("not-found", missing))
+        self.asked(task.id)
         return task
 
-    def mint(self, spec: VideoSpec) -> Link:
+    def asked(self, task_id: str) -> None:
+        """The client asked about a task (see `ledger`); kept in the task file the first time."""
+        if self.ledger.mark_asked(self.name, task_id) and self.tasks_file is not None:
+            self.tasks_file.append_asked(self.name, task_id)
+
+    def mint(self, task: Task) -> Link:
         """A fresh link to a task's video (honouring the `deliver_*` overrides)."""
+        spec = task.spec
         size = self.config.deliver_size or (spec.width, spec.height)
         duration = self.config.deliver_duration or spec.duration
-        return self.links.mint(VideoSpec(size[0], size[1], duration), self.config.url_ttl)
+        delivered = VideoSpec(size[0], size[1], duration)
+        return self.links.mint(delivered, self.config.url_ttl, task.id)
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))

@@ -118,7 +118,7 @@ def check(body: Mapping[str, object]) -> Order:
     flag(payload, "prompt_optimizer")
     flag(payload, "fast_pretreatment")
     width, height = frame_size(resolution, first.aspect if first else None)
-    return Order(model, prompt, VideoSpec(width, height, duration), echo=payload)
+    return Order(model, prompt, VideoSpec(width, height, duration), echo=payload, first_frame=first)
 
 
 async def submit(request: web.Request) -> web.Response:
@@ -170,7 +170,7 @@ def detail(ctx: ProviderContext, task: Task, request: web.Request) -> dict[str, 
         "qworker_id": f"qworker-{int(task.id[:6], 16) % 97}" if now >= task.starts else "",
     }
     if status == "success":
-        url = gcs_url(request, ctx.name, ctx.mint(task.spec))
+        url = gcs_url(request, ctx.name, ctx.mint(task))
         body["outcome"] = {"media_urls": [{"id": "0", "url": url}], "thumbnail_image_url": ""}
     if status == "failed":
         body["error"] = FAILURE

@@ -3,7 +3,7 @@
 The documented limits (PROVIDERS.md, common model constraints): JPG/JPEG/PNG (plus WebP
 on MiniMax), under 20 MB, short side above 300 px, aspect between 2:5 and 5:2. Data URIs
 are decoded and their header read with Pillow; URLs are never fetched, so only their
-scheme is checked.
+scheme is checked (and a URL first frame gives no picture to draw).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import base64
 import binascii
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image, UnidentifiedImageError
 
@@ -28,10 +28,15 @@ _DATA_URI = re.compile(r"data:(?P<mime>image/[A-Za-z0-9.+-]+);base64,(?P<payload
 
 @dataclass(frozen=True, slots=True)
 class FrameImage:
-    """What the simulator knows of a frame image: its header's size (unknown for URLs)."""
+    """What the simulator knows of a frame image: its header's size (unknown for URLs).
+
+    `data` is the image file a data URI carried, for the submit to hand to `FirstFrames`
+    (never kept with the task).
+    """
 
     width: int | None = None
     height: int | None = None
+    data: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def aspect(self) -> float | None:
@@ -69,4 +74,4 @@ def read_image(value: object, field: str, *, formats: frozenset[str]) -> FrameIm
         raise rule(field, f"short side must be more than 300px (got {width}x{height})")
     if not MIN_ASPECT <= width / height <= MAX_ASPECT:
         raise rule(field, f"aspect ratio must be between 2:5 and 5:2 (got {width}x{height})")
-    return FrameImage(width, height)
+    return FrameImage(width, height, raw)

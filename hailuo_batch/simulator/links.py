@@ -1,11 +1,12 @@
 """Expiring video links, signed like presigned storage URLs. No I/O.
 
-A link's token carries what to deliver and when the link dies, signed with a per-app
-secret: nothing is stored per link, so handing a fresh URL to every poll costs nothing.
-The token states its expiry in Unix time, so an instance sharing the secret (kept in a
-state file) opens links an earlier one minted. Expiry is checked on the simulator's clock
-(precise); the URL's visible epoch (`q-sign-time`, `Expires`, `X-Goog-Date` +
-`X-Goog-Expires`) is rounded down, as a client should read it.
+A link's token carries what to deliver (the video's size and length, and whose video it
+is) and when the link dies, signed with a per-app secret: nothing is stored per link, so
+handing a fresh URL to every poll costs nothing. The token states its expiry in Unix
+time, so an instance sharing the secret (kept in a state file) opens links an earlier one
+minted. Expiry is checked on the simulator's clock (precise); the URL's visible epoch
+(`q-sign-time`, `Expires`, `X-Goog-Date` + `X-Goog-Expires`) is rounded down, as a client
+should read it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ class Link:
     expires_epoch: int
 
 
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """What an opened token names: the video, whose it is, and its expiry (clock time)."""
+
+    spec: VideoSpec
+    task_id: str  # "" in tokens minted before links named their task
+    expires: float
+
+
 class LinkSigner:
     """Mints and opens signed tokens that name a video and its expiry."""
 
@@ -46,10 +56,16 @@ class LinkSigner:
     def __repr__(self) -> str:
         return "<LinkSigner>"
 
-    def mint(self, spec: VideoSpec, ttl: float) -> Link:
+    def mint(self, spec: VideoSpec, ttl: float, task_id: str) -> Link:
         now = self._clock()
         expires_epoch = self._epoch0 + now + ttl
-        claims = {"w": spec.width, "h": spec.height, "d": spec.duration, "x": expires_epoch}
+        claims = {
+            "w": spec.width,
+            "h": spec.height,
+            "d": spec.duration,
+            "t": task_id,
+            "x": expires_epoch,
+        }
         payload = base64.urlsafe_b64encode(orjson.dumps(claims)).rstrip(b"=")
         signature = hmac.new(self._secret, payload, hashlib.sha256).hexdigest()
         return Link(
@@ -60,8 +76,8 @@ class LinkSigner:
             expires_epoch=int(expires_epoch),
         )
 
-    def open(self, token: str) -> tuple[VideoSpec, float] | None:
-        """The video and expiry (clock time) a token names, or None if not signed by our secret."""
+    def open(self, token: str) -> Claims | None:
+        """What a token names, or None if it was not signed with our secret."""
         payload, _, signature = token.partition(".")
         expected = hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
         if not hmac.compare_digest(signature.encode(), expected.encode()):
@@ -70,7 +86,8 @@ class LinkSigner:
             claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         except (binascii.Error, orjson.JSONDecodeError):
             return None
-        return VideoSpec(claims["w"], claims["h"], claims["d"]), claims["x"] - self._epoch0
+        spec = VideoSpec(claims["w"], claims["h"], claims["d"])
+        return Claims(spec, claims.get("t", ""), claims["x"] - self._epoch0)
 
     def expired(self, expires: float) -> bool:
         return self._clock() >= expires

@@ -1,12 +1,17 @@
-"""MiniMax's own video API, simulated: submit, query, files/retrieve, task list. Network I/O.
+"""MiniMax's own video API (V1), simulated: submit, query, files/retrieve. Network I/O.
 
 Under `/minimax`:
 
     POST /v1/video_generation                       {model, prompt, first_frame_image, ...}
     GET  /v1/query/video_generation?task_id=        Preparing/Queueing/Processing/Success/Fail
     GET  /v1/files/retrieve?file_id=                file.download_url (a fresh link each time)
-    GET  /v2/query/video_generation?page_num=&page_size=   recent tasks, newest first
     GET  /cdn/inference_output/video/{day}/{token}/output.mp4
+
+V1 has no task list: a client that lost a submit reply cannot find the task again. The
+path `GET /v2/query/video_generation` belongs to MiniMax's V2 video API (H3 only), whose
+list answers `items` of `{id, model, status, error, created_at, content{url}, resolution,
+duration, usage, ratio, task_type}` with no prompt (MiniMax-AI/cli `src/types/api.ts`,
+`src/commands/video/task-list.ts`); it is not simulated yet, so it answers 404 here.
 
 Every answer carries `base_resp`; refusals are mostly HTTP 200 with a non-zero
 `base_resp.status_code` (1004 key, 1008 balance, 2013 invalid params, 1002 rate limit,
@@ -45,7 +50,6 @@ LEGACY = ("video-01", *TEXT_ONLY, "I2V-01", "I2V-01-Director", "I2V-01-live")  #
 MODELS = (HAILUO_02, *HAILUO_23, *LEGACY)
 OK = {"status_code": 0, "status_msg": "success"}
 FAILED = {"status_code": 1000, "status_msg": "unknown error"}
-LIST_PAGE_MAX = 100
 _REFUSALS: dict[RefusalKind, tuple[int, int, str]] = {  # HTTP status, status_code, status_msg
     "missing-key": (200, 1004, "login fail: Please carry the API secret key in the header"),
     "bad-key": (200, 1004, "login fail: invalid api key"),
@@ -64,7 +68,6 @@ def build(name: str, shared: Shared) -> web.Application:
     app.router.add_post("/v1/video_generation", submit, name="submit")
     app.router.add_get("/v1/query/video_generation", poll, name="poll")
     app.router.add_get("/v1/files/retrieve", retrieve, name="retrieve")
-    app.router.add_get("/v2/query/video_generation", list_tasks, name="list")
     app.router.add_get(
         "/cdn/inference_output/video/{day}/{token}/output.mp4",
         download,
@@ -126,7 +129,7 @@ def check(body: Mapping[str, object]) -> Order:
         if resolution == "1080P" and duration != 6:
             raise rule("resolution", "1080P only supports duration 6")
     width, height = frame_size(resolution, first.aspect if first else None)
-    return Order(model, prompt, VideoSpec(width, height, duration))
+    return Order(model, prompt, VideoSpec(width, height, duration), first_frame=first)
 
 
 async def submit(request: web.Request) -> web.Response:
@@ -177,7 +180,7 @@ async def retrieve(request: web.Request) -> web.Response:
         return found
     if status_of(ctx, found) != "Success":
         return ctx.refuse(request, Refusal("not-found", f"file {file_id} is not ready"))
-    link = ctx.mint(found.spec)
+    link = ctx.mint(found)
     day = time.strftime("%Y-%m-%d", time.gmtime(ctx.board.epoch(found.ends)))
     path = f"/{ctx.name}/cdn/inference_output/video/{day}/{link.token}/output.mp4"
     url = f"{request.url.origin()}{path}"
@@ -191,42 +194,3 @@ async def retrieve(request: web.Request) -> web.Response:
         "backup_download_url": url,
     }
     return answer({"file": file, "base_resp": OK})
-
-
-async def list_tasks(request: web.Request) -> web.Response:
-    """Recent tasks, newest first: what a client that lost a submit reply reconciles against."""
-    ctx = request.app[CONTEXT]
-    ctx.ledger.count(ctx.name, "lists")
-    refusal = ctx.authorize(request)
-    if refusal is not None:
-        return ctx.refuse(request, refusal)
-    try:
-        page_num = int(request.query.get("page_num", "1"))
-        page_size = int(request.query.get("page_size", "20"))
-    except ValueError:
-        return ctx.refuse(request, Refusal("invalid", "page_num and page_size must be integers"))
-    if page_num < 1 or not 1 <= page_size <= LIST_PAGE_MAX:
-        return ctx.refuse(request, Refusal("invalid", f"page_size must be 1..{LIST_PAGE_MAX}"))
-    tasks = ctx.board.newest_first()
-    page = tasks[(page_num - 1) * page_size : page_num * page_size]
-    return answer(
-        {
-            "tasks": [_entry(ctx, task) for task in page],
-            "total": len(tasks),
-            "page_num": page_num,
-            "page_size": page_size,
-            "base_resp": OK,
-        }
-    )
-
-
-def _entry(ctx: ProviderContext, task: Task) -> dict[str, object]:
-    status = status_of(ctx, task)
-    return {
-        "task_id": task.id,
-        "status": status,
-        "model": task.model,
-        "prompt": task.prompt,
-        "file_id": task.file_id if status == "Success" else "",
-        "created_at": int(ctx.board.epoch(task.created)),
-    }

@@ -96,7 +96,7 @@ def check_hailuo(body: Mapping[str, object]) -> Order:
     flag(body, "fast_pretreatment")
     width, height = frame_size(resolution, first.aspect if first else None)
     task_type = f"MINIMAX_HAILUO_02_{duration}S_{resolution}"
-    return Order(task_type, prompt, VideoSpec(width, height, duration))
+    return Order(task_type, prompt, VideoSpec(width, height, duration), first_frame=first)
 
 
 def check_video01(body: Mapping[str, object]) -> Order:
@@ -104,7 +104,7 @@ def check_video01(body: Mapping[str, object]) -> Order:
     first = _image(body, "image_url")
     flag(body, "enable_prompt_expansion")
     width, height = frame_size("720P", first.aspect if first else None)
-    return Order("MINIMAX_VIDEO_01", prompt, VideoSpec(width, height, 6))
+    return Order("MINIMAX_VIDEO_01", prompt, VideoSpec(width, height, 6), first_frame=first)
 
 
 async def submit_hailuo(request: web.Request) -> web.Response:
@@ -140,7 +140,7 @@ def task_result(ctx: ProviderContext, task: Task, request: web.Request) -> dict[
     percent = {"queued": 0, "running": min(99, int(progress.fraction * 100)), "succeeded": 100}
     videos = []
     if progress.phase == "succeeded":
-        link = ctx.mint(task.spec)
+        link = ctx.mint(task)
         videos.append(
             {
                 "video_url": cos_url(request, ctx.name, link),

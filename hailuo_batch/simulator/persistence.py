@@ -6,16 +6,22 @@ set, so does the simulator. The file is append-only JSON lines:
     {"format": "hailuo-batch-simulator-tasks", "version": 1, "secret": "<hex>"}
     {"provider": "novita", "id": "...", "model": "...", "prompt": "...", "echo": {...},
      "width": 1366, "height": 768, "duration": 6, "created": <unix s>, "starts": <unix s>,
-     "ends": <unix s>, "fails": false, "file_id": "", "digest": "<sha256>"}
+     "ends": <unix s>, "fails": false, "file_id": "", "digest": "<sha256>",
+     "image": "<sha256>" | null}
+    {"provider": "novita", "asked": "<task id>"}
 
 The header holds the link-signing secret, so links minted by an earlier instance still open.
 Each task line is written the moment its task is accepted and the file closed at once, so a
 killed process loses nothing (a power cut may: there is no fsync). Times are Unix seconds,
 converted from and to the clock of the instance writing or reading them (`epoch0` is the
 Unix time of that clock's zero); `digest` is the ledger's digest of the submit, so a later
-resubmission of the same body still counts as a duplicate. Image bytes are never kept: an
-echoed data-URI field is left out (the frame size in the spec is all the video needs). A
-torn last line (the process died mid-write) is cut off when the file is opened.
+resubmission of the same body is still recognised. An `asked` line is written the first
+time the client polls, retrieves or downloads a task, so a later instance still knows it
+was used (see `ledger`, `duplicate_submits`). Image bytes are never kept here: an echoed
+data-URI field is left out; `image` names the first frame, kept once per image as a PNG
+beside this file (see `firstframes`; a line without it is drawn as the test card). A torn
+last line (the process died mid-write) is cut off when the file is opened. Lines are only
+ever added to this format: files written before a kind of line existed still load.
 """
 
 from __future__ import annotations
@@ -53,15 +59,21 @@ class SavedTask:
 class TaskFile:
     """One state file: its link secret, the tasks it held when opened, and appends to it."""
 
-    __slots__ = ("_epoch0", "_saved", "path", "secret")
+    __slots__ = ("_asked", "_epoch0", "_saved", "path", "secret")
 
     def __init__(
-        self, path: Path, secret: bytes, epoch0: float, saved: Mapping[str, list[SavedTask]]
+        self,
+        path: Path,
+        secret: bytes,
+        epoch0: float,
+        saved: Mapping[str, list[SavedTask]],
+        asked: Mapping[str, set[str]] | None = None,
     ) -> None:
         self.path = path
         self.secret = secret
         self._epoch0 = epoch0
         self._saved = saved
+        self._asked = asked or {}
 
     def __repr__(self) -> str:
         count = sum(len(tasks) for tasks in self._saved.values())
@@ -79,14 +91,22 @@ class TaskFile:
             return cls(path, secret, epoch0, {})
         secret = _header_secret(path, lines[0])
         saved: dict[str, list[SavedTask]] = {}
+        asked: dict[str, set[str]] = {}
         for number, line in enumerate(lines[1:], start=2):
-            provider, task = _decode(path, number, line, epoch0)
-            saved.setdefault(provider, []).append(task)
-        return cls(path, secret, epoch0, saved)
+            provider, record = _decode(path, number, line, epoch0)
+            if isinstance(record, SavedTask):
+                saved.setdefault(provider, []).append(record)
+            else:
+                asked.setdefault(provider, set()).add(record)
+        return cls(path, secret, epoch0, saved, asked)
 
     def restored(self, provider: str) -> list[SavedTask]:
         """The provider's tasks as the file held them when opened, oldest first."""
         return list(self._saved.get(provider, ()))
+
+    def asked(self, provider: str) -> set[str]:
+        """Ids of the provider's tasks the client had asked about when the file was opened."""
+        return set(self._asked.get(provider, ()))
 
     def append(self, provider: str, task: Task, digest: str) -> None:
         """Write one accepted task at once (a line per task; nothing is buffered)."""
@@ -109,8 +129,13 @@ class TaskFile:
             "fails": task.fails,
             "file_id": task.file_id,
             "digest": digest,
+            "image": task.image,
         }
         _append(self.path, data)
+
+    def append_asked(self, provider: str, task_id: str) -> None:
+        """Write that the client asked about a task (once per task: the ledger knows)."""
+        _append(self.path, {"provider": provider, "asked": task_id})
 
 
 def _append(path: Path, data: Mapping[str, object]) -> None:
@@ -146,9 +171,12 @@ def _header_secret(path: Path, line: bytes) -> bytes:
     return secret
 
 
-def _decode(path: Path, number: int, line: bytes, epoch0: float) -> tuple[str, SavedTask]:
+def _decode(path: Path, number: int, line: bytes, epoch0: float) -> tuple[str, SavedTask | str]:
+    """One line after the header: a task, or the id of a task the client asked about."""
     try:
         record: dict[str, Any] = orjson.loads(line)
+        if "asked" in record:
+            return _text(record["provider"]), _text(record["asked"])
         spec = VideoSpec(
             _integer(record["width"]), _integer(record["height"]), _number(record["duration"])
         )
@@ -163,6 +191,7 @@ def _decode(path: Path, number: int, line: bytes, epoch0: float) -> tuple[str, S
             ends=_number(record["ends"]) - epoch0,
             fails=record["fails"] is True,
             file_id=_text(record["file_id"]),
+            image=_optional_text(record.get("image")),
         )
         return _text(record["provider"]), SavedTask(task, _text(record["digest"]))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
@@ -175,6 +204,10 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected a string, got {value!r}")
     return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
 
 
 def _integer(value: object) -> int:

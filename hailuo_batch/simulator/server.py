@@ -7,14 +7,43 @@ provider is then at `<base>/<provider>`. `run_forever` is what `hailuo-batch sim
 from __future__ import annotations
 
 import asyncio
+import errno
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from aiohttp import web
 
+from hailuo_batch.errors import HailuoBatchError
 from hailuo_batch.simulator.app import make_app
 from hailuo_batch.simulator.config import PROVIDER_NAMES, SimConfig
+
+
+class ListenError(HailuoBatchError, OSError):
+    """The simulator could not listen at `host`:`port` (in use, no such address, not allowed).
+
+    One of ours, so `hailuo-batch sim` reports it in one line and exits 2 (bad input)."""
+
+    def __init__(self, host: str, port: int, cause: OSError) -> None:
+        where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        super().__init__(f"cannot listen on {where}: {_advice(cause)}")
+        self.host = host
+        self.port = port
+        self.errno = cause.errno  # as the OSError it wraps said (EADDRINUSE, EACCES ...)
+
+
+def _advice(cause: OSError) -> str:
+    if cause.errno == errno.EADDRINUSE:
+        return (
+            "the port is already in use (another simulator?); "
+            "stop what holds it or choose another port"
+        )
+    if cause.errno == errno.EACCES:
+        return "not allowed to use this port; choose a port above 1023"
+    if cause.errno == errno.EADDRNOTAVAIL:
+        return "this machine has no such address; choose one of its addresses as host"
+    reason = cause.strerror or str(cause)
+    return f"{reason}; check the host and port"
 
 
 @asynccontextmanager
@@ -22,7 +51,10 @@ async def _listening(config: SimConfig, host: str, port: int) -> AsyncIterator[s
     runner = web.AppRunner(make_app(config), access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, host, port).start()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:  # socket.gaierror included: an unknown host name
+            raise ListenError(host, port, exc) from exc
         bound_host, bound_port = runner.addresses[0][:2]
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
         yield f"http://{shown}:{bound_port}"
@@ -44,7 +76,10 @@ async def serve(
     *,
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
-    """Serve until cancelled; `on_ready` gets the base URL once the port is bound."""
+    """Serve until cancelled; `on_ready` gets the base URL once the port is bound.
+
+    Raises `ListenError` when the address cannot be bound (for example a port in use).
+    """
     async with _listening(config, host, port) as base_url:
         if on_ready is not None:
             on_ready(base_url)
@@ -57,7 +92,10 @@ def mount_points(base_url: str) -> dict[str, str]:
 
 
 def run_forever(config: SimConfig, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve until Ctrl-C, announcing the base URL and mount points on stderr."""
+    """Serve until Ctrl-C, announcing the base URL and mount points on stderr.
+
+    Raises `ListenError` when the address cannot be bound; nothing is announced then.
+    """
 
     def announce(base_url: str) -> None:
         print(f"hailuo-batch simulator listening on {base_url}", file=sys.stderr)

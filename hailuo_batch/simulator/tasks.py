@@ -50,6 +50,7 @@ class Task:
     ends: float
     fails: bool
     file_id: str = ""  # a second handle for the result, where the provider has one (MiniMax)
+    image: str | None = None  # sha256 of the first-frame image, to draw it (`FirstFrames`)
 
     def at(self, now: float) -> Progress:
         if now < self.starts:
@@ -122,6 +123,7 @@ class TaskBoard:
         echo: Mapping[str, object],
         spec: VideoSpec,
         file_id: str = "",
+        image: str | None = None,
     ) -> Task:
         now = self._clock()
         starts = max(now, heapq.heappop(self._slots))
@@ -130,7 +132,7 @@ class TaskBoard:
         if fails:  # failures come part-way through, as moderation of partial output does
             length *= self._rng.uniform(0.3, 1.0)
         task = Task(
-            task_id, model, prompt, echo, spec, now, starts, starts + length, fails, file_id
+            task_id, model, prompt, echo, spec, now, starts, starts + length, fails, file_id, image
         )
         heapq.heappush(self._slots, task.ends)
         self._add(task)

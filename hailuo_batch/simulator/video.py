@@ -1,24 +1,49 @@
-"""The delivered video: frame size rules and a real H.264 MP4, encoded in memory and cached.
+"""The delivered video: frame size rules, what a video shows (its `Look`), and real H.264 MP4s.
 
-No file or network I/O; encoding is CPU work, so async callers run `mp4_bytes` in a thread.
-Hailuo output is 25 fps; 768P is 1366x768, 1080P 1920x1080, 512P 910x512 and Video-01's
-720P 1280x720. With a first frame the output follows the image's aspect, its short side
-being the resolution's height.
+No file or network I/O; encoding is CPU work, so async callers run `VideoCache.mp4` in a
+thread. Hailuo output is 25 fps; 768P is 1366x768, 1080P 1920x1080, 512P 910x512 and
+Video-01's 720P 1280x720. With a first frame the output follows the image's aspect, its
+short side being the resolution's height.
+
+Cheap at scale (CPU time, x264's threads included): an MP4 is encoded once per look and
+cached, and the encoder makes only two seconds (a closed GOP: an IDR frame and 49 P
+frames), then repeats their packets with shifted timestamps. Each repeat starts with an
+IDR frame, so it decodes exactly as a full encode of the same still would. A 768P look
+costs ~0.2 s, 6 s or 10 s alike, and 1080P ~0.45 s, where a full encode of the old card
+took 0.7 s (768P, 6 s), 1.1 s (10 s) and 1.4 s (1080P); a 6 s 768P file is ~27 KB
+(~40 KB with a first-frame photo).
+
+Each task's file says whose it is: its `comment` tag reads `hailuo-batch simulator task
+<id>`. The look's encode carries a fixed-width placeholder there, and a task's copy is
+the cached bytes with its id written over the placeholder, padded with NULs (MP4 readers
+such as FFmpeg read the string up to the first NUL). That costs ~10 us per task, where
+remuxing with the tag would cost ~2 ms and re-encoding ~0.2 s.
 """
 
 from __future__ import annotations
 
 import io
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import av
-from PIL import Image, ImageDraw
+from PIL import Image
 
 FPS = 25
+GOP = 2 * FPS  # frames encoded per look: two seconds, repeated (see the module docstring)
 SHORT_SIDE = {"512P": 512, "720P": 720, "768P": 768, "1080P": 1080}
 LANDSCAPE = 16 / 9  # URL images are never fetched: their aspect is assumed to be 16:9
-_CACHE_SIZE = 64
+TAG_PREFIX = b"hailuo-batch simulator task "
+TAG_WIDTH = 64  # bytes for the task id; ids here are at most ~40 ASCII characters
+_PLACEHOLDER = b"#" * TAG_WIDTH
+TITLE = "SIMULATED by hailuo-batch: not a generated video"
+CACHE_BYTES = 64 * 1024 * 1024  # 1000s of looks: ~30 KB a card, ~100 KB a 1080P photo
+# Constant QP: after each IDR frame the P frames of a still are pure skips (~24 bytes),
+# where a CRF encode spends kilobytes refining them, and decoders have less to do.
+_X264 = {"preset": "ultrafast", "qp": "28"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +59,24 @@ class VideoSpec:
         return max(1, round(self.duration * FPS))
 
 
+@dataclass(frozen=True, slots=True)
+class Look:
+    """What a video shows, all of it but whose it is: the key of one encode.
+
+    `image` is the sha256 of the first-frame image (drawn when still known), `caption`
+    the prompt when prompts are drawn. An audio track (H3 has native audio) would join
+    as a field here, making it part of the key, with `_encode` adding its stream.
+    """
+
+    spec: VideoSpec
+    image: str | None = None
+    caption: str | None = None
+
+
+Draw = Callable[[Look], Image.Image | None]
+"""Renders a look's still; None when it can no longer be drawn (its image is gone)."""
+
+
 def frame_size(resolution: str, aspect: float | None) -> tuple[int, int]:
     """Width and height for a resolution token and the first frame's width/height ratio."""
     short = SHORT_SIDE[resolution]
@@ -42,53 +85,134 @@ def frame_size(resolution: str, aspect: float | None) -> tuple[int, int]:
     return (long, short) if ratio >= 1 else (short, long)
 
 
-_lock = threading.Lock()  # guards the two dicts below, never held while encoding
-_cache: dict[tuple[int, int, int], bytes] = {}
-_encoding: dict[tuple[int, int, int], threading.Lock] = {}
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """One look's MP4 and where its task-id placeholder sits."""
+
+    data: bytes
+    slot: int  # offset of the placeholder
+
+    def tagged(self, task_id: str) -> bytes:
+        """The MP4 whose `comment` names `task_id` (same length as `data`)."""
+        tag = task_id.encode()
+        if len(tag) > TAG_WIDTH:
+            raise ValueError(f"task id longer than {TAG_WIDTH} bytes: {task_id!r}")
+        end = self.slot + TAG_WIDTH
+        return self.data[: self.slot] + tag.ljust(TAG_WIDTH, b"\0") + self.data[end:]
 
 
-def mp4_bytes(spec: VideoSpec) -> bytes:
-    """The encoded MP4 for `spec`, from a process-wide cache (one encode per size and length).
+class VideoCache:
+    """Encoded looks, least recently used dropped beyond `budget` bytes; thread-safe.
 
-    Thread-safe: callers wanting the same video wait for one encode; others are not held up.
+    Callers wanting the same look wait for one encode; others are not held up.
+    `encodes` counts the encodes made, for tests and benchmarks.
     """
-    key = (spec.width, spec.height, spec.frames)
-    with _lock:
-        cached = _cache.get(key)
-        if cached is not None:
-            return cached
-        key_lock = _encoding.setdefault(key, threading.Lock())
-    with key_lock:
-        with _lock:
-            cached = _cache.get(key)
-        if cached is None:
-            cached = _encode(*key)
-            with _lock:
-                if len(_cache) >= _CACHE_SIZE:
-                    _cache.pop(next(iter(_cache)))
-                _cache[key] = cached
-                _encoding.pop(key, None)
-        return cached
+
+    __slots__ = ("_encoding", "_entries", "_lock", "_size", "budget", "encodes")
+
+    def __init__(self, budget: int = CACHE_BYTES) -> None:
+        if budget < 0:
+            raise ValueError(f"budget must be >= 0 bytes (got {budget})")
+        self.budget = budget
+        self.encodes = 0
+        self._lock = threading.Lock()  # guards the fields below, never held while encoding
+        self._entries: OrderedDict[Look, Encoded] = OrderedDict()
+        self._size = 0
+        self._encoding: dict[Look, threading.Lock] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"<VideoCache looks={len(self._entries)} bytes={self._size}/{self.budget} "
+            f"encodes={self.encodes}>"
+        )
+
+    def mp4(self, look: Look, task_id: str, draw: Draw) -> bytes:
+        """The MP4 of `look`, tagged as `task_id`'s; `draw` is called only to encode.
+
+        A look whose image is gone is delivered as the same look without it (the card).
+        """
+        encoded = self._cached(look) or self._encode_once(look, draw)
+        if encoded is None:
+            return self.mp4(Look(look.spec, None, look.caption), task_id, draw)
+        return encoded.tagged(task_id)
+
+    def _cached(self, look: Look) -> Encoded | None:
+        with self._lock:
+            encoded = self._entries.get(look)
+            if encoded is not None:
+                self._entries.move_to_end(look)
+            return encoded
+
+    def _encode_once(self, look: Look, draw: Draw) -> Encoded | None:
+        with self._lock:
+            key_lock = self._encoding.setdefault(look, threading.Lock())
+        with key_lock:
+            try:
+                encoded = self._cached(look)
+                if encoded is not None:
+                    return encoded
+                still = draw(look)
+                if still is None:
+                    return None
+                encoded = encode(look, still)
+                self._keep(look, encoded)
+                return encoded
+            finally:
+                with self._lock:
+                    self._encoding.pop(look, None)
+
+    def _keep(self, look: Look, encoded: Encoded) -> None:
+        with self._lock:
+            self.encodes += 1
+            self._entries[look] = encoded
+            self._size += len(encoded.data)
+            while self._size > self.budget and len(self._entries) > 1:
+                _, dropped = self._entries.popitem(last=False)
+                self._size -= len(dropped.data)
 
 
-def _encode(width: int, height: int, frames: int) -> bytes:
-    """A still test card as H.264 yuv420p; `ultrafast` + `stillimage` keeps this to ~0.1-0.5 s."""
-    card = Image.new("RGB", (width, height), (24, 48, 96))
-    ImageDraw.Draw(card).rectangle(
-        (width // 4, height // 4, width * 3 // 4, height * 3 // 4), fill=(224, 128, 32)
-    )
+SHARED = VideoCache()
+"""The process-wide cache every app uses unless given its own: looks are deterministic, so
+simulators in one process (tests, `run --simulate`) share encodes."""
+
+
+def encode(look: Look, still: Image.Image) -> Encoded:
+    """`still` for the look's length, as H.264 yuv420p in MP4, with a task-id placeholder."""
+    spec = look.spec
+    gop = min(GOP, spec.frames)
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4") as container:
+        container.metadata["title"] = TITLE
+        container.metadata["comment"] = (TAG_PREFIX + _PLACEHOLDER).decode()
         stream = container.add_stream(
-            "libx264", rate=FPS, options={"preset": "ultrafast", "crf": "35", "tune": "stillimage"}
+            "libx264",
+            rate=FPS,
+            options={**_X264, "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"},
         )
-        stream.width = width
-        stream.height = height
+        stream.width = spec.width
+        stream.height = spec.height
         stream.pix_fmt = "yuv420p"
-        still = av.VideoFrame.from_image(card)  # type: ignore[no-untyped-call]
-        frame = still.reformat(format="yuv420p")
-        for index in range(frames):
+        frame = av.VideoFrame.from_image(still).reformat(format="yuv420p")  # type: ignore[no-untyped-call]
+        packets = []
+        for index in range(gop):
             frame.pts = index
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return buffer.getvalue()
+            packets.extend(stream.encode(frame))
+        packets.extend(stream.encode(None))
+        # Without B-frames packets come in display order, one per frame: packet i is frame i.
+        second = [(bytes(packet), packet.is_keyframe) for packet in packets]
+        for start in range(0, spec.frames, gop):
+            for offset, (data, keyframe) in enumerate(second[: spec.frames - start]):
+                packet = av.Packet(data)
+                packet.stream = stream
+                packet.time_base = Fraction(1, FPS)
+                packet.pts = packet.dts = start + offset
+                packet.duration = 1
+                packet.is_keyframe = keyframe
+                container.mux(packet)
+    data = buffer.getvalue()
+    marker = TAG_PREFIX + _PLACEHOLDER
+    if data.count(marker) != 1:  # the muxer wrote the tag once, or this scheme is broken
+        raise RuntimeError(
+            f"expected one task-id placeholder in the MP4, found {data.count(marker)}"
+        )
+    return Encoded(data, data.index(marker) + len(TAG_PREFIX))

@@ -64,13 +64,15 @@ def journal_lines(out: Path) -> int:
         return 0
 
 
-def write_manifest(folder: Path, jobs: int, *, provider: str = "novita", extra: str = "") -> Path:
+def write_manifest(
+    folder: Path, jobs: int, *, provider: str = "novita", extra: str = "", attempts: int = 3
+) -> Path:
     """A manifest of `jobs` short text-to-video jobs, fast limits, output in `folder/out`."""
     prompts = ", ".join(f'"scene number {i}"' for i in range(jobs))
     path = folder / "batch.yaml"
     path.write_text(
         f"version: 1\nname: test-batch\nprovider: {provider}\noutput: out\n"
-        f"limits: {{concurrency: 8, submit_rate: 1000/s, max_attempts: 3}}\n{extra}"
+        f"limits: {{concurrency: 8, submit_rate: 1000/s, max_attempts: {attempts}}}\n{extra}"
         f"jobs:\n  - matrix: {{prompt: [{prompts}]}}\n"
     )
     return path

@@ -15,18 +15,26 @@ from typing import Any, Protocol, TypeVar
 import av
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from PIL import Image
+from PIL import Image, ImageStat
+
+from hailuo_batch.simulator.video import VideoCache
 
 KEY = "sim-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 Client = TestClient[web.Request, web.Application]
 T = TypeVar("T")
+RGB = tuple[int, int, int]
 
 
 class Sim(Protocol):
-    """The `sim` fixture: start a simulator app; keyword arguments are `SimConfig` fields."""
+    """The `sim` fixture: start a simulator app; keyword arguments are `SimConfig` fields.
 
-    async def __call__(self, clock: Callable[[], float] = ..., **settings: Any) -> Client: ...
+    `videos` gives the app its own video cache (to count encodes, or to encode afresh).
+    """
+
+    async def __call__(
+        self, clock: Callable[[], float] = ..., *, videos: VideoCache = ..., **settings: Any
+    ) -> Client: ...
 
 
 class ManualClock:
@@ -73,10 +81,48 @@ def data_uri(width: int, height: int, image_format: str = "PNG", noisy: bool = F
     image = Image.new("RGB", (width, height), (90, 140, 200))
     if noisy:
         image = Image.effect_noise((width, height), 120).convert("RGB")
+    return image_uri(image, image_format)
+
+
+def image_uri(image: Image.Image, image_format: str = "PNG") -> str:
+    """`image` encoded as a data URI."""
     buffer = io.BytesIO()
     image.save(buffer, format=image_format)
     mime = "jpeg" if image_format == "JPEG" else image_format.lower()
     return f"data:image/{mime};base64,{base64.b64encode(buffer.getvalue()).decode()}"
+
+
+def halves(width: int, height: int, left: RGB, right: RGB) -> Image.Image:
+    """An image whose left half is one colour and right half another."""
+    image = Image.new("RGB", (width, height), left)
+    image.paste(right, (width // 2, 0, width, height))
+    return image
+
+
+def first_frame(data: bytes) -> Image.Image:
+    """The first decoded frame of MP4 bytes, as RGB."""
+    with av.open(io.BytesIO(data)) as container:
+        frame = next(container.decode(video=0))
+        image: Image.Image = frame.to_image()
+    return image
+
+
+def comment(data: bytes) -> str:
+    """The MP4's `comment` tag, as PyAV (FFmpeg) reads it."""
+    with av.open(io.BytesIO(data)) as container:
+        tag: str = container.metadata["comment"]
+    return tag
+
+
+def mean(image: Image.Image, box: tuple[int, int, int, int] | None = None) -> RGB:
+    """The mean colour of `image` (or of `box` in it), rounded."""
+    region = image.crop(box) if box else image
+    red, green, blue = (round(value) for value in ImageStat.Stat(region).mean[:3])
+    return red, green, blue
+
+
+def near(color: RGB, expected: RGB, tolerance: int = 12) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(color, expected, strict=True))
 
 
 async def wait_for(

@@ -285,7 +285,7 @@ async def test_a_forged_token_is_refused(sim: Sim) -> None:
 
 
 async def test_stats_count_submits_duplicates_polls_and_downloads(sim: Sim) -> None:
-    """The same body twice is one duplicate; a different body is not."""
+    """The same body twice is identical; the copy never polled is a duplicate."""
     client = await sim()
     first = await submit(client, {"prompt": "same", "duration": 6})
     await submit(client, {"duration": 6, "prompt": "same"})
@@ -294,7 +294,11 @@ async def test_stats_count_submits_duplicates_polls_and_downloads(sim: Sim) -> N
     await download(client, answers[-1]["videos"][0]["video_url"])
     counted = await stats(client)
     novita = counted["by_provider"]["novita"]
-    assert (novita["submitted"], novita["duplicate_submits"]) == (3, 1)
+    assert (novita["submitted"], novita["identical_submits"], novita["duplicate_submits"]) == (
+        3,
+        1,
+        1,
+    )
     assert novita["polls"] == len(answers) and novita["downloads"] == 1
     assert counted["submitted"] == 3 and counted["by_provider"]["highway"]["submitted"] == 0
     assert {"faults_injected", "lost_replies", "faults_by_kind", "retrieves"} <= set(counted)

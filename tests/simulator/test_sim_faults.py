@@ -14,6 +14,7 @@ from simwire import AUTH, Client, Sim, download, probe, stats
 
 NOVITA_SUBMIT = "/novita/v3/async/minimax-hailuo-02"
 NOVITA_POLL = "/novita/v3/async/task-result"
+GMI_REQUESTS = "/gmi/api/v1/ie/requestqueue/apikey/requests"
 
 
 async def outcome(client: Client, method: str, path: str, **kwargs: Any) -> tuple[str, Any]:
@@ -109,13 +110,13 @@ async def test_lost_reply_creates_the_task_but_the_client_sees_a_drop(sim: Sim) 
     client = await sim(fault_rate=1.0, faults=("lost-reply",))
     with pytest.raises(aiohttp.ServerDisconnectedError):
         await client.post(
-            "/minimax/v1/video_generation",
-            json={"model": "MiniMax-Hailuo-02", "prompt": "lost one"},
+            GMI_REQUESTS,
+            json={"model": "Minimax-Hailuo-02", "payload": {"prompt": "lost one"}},
             headers=AUTH,
         )
-    listed = await client.get("/minimax/v2/query/video_generation", headers=AUTH)
-    (entry,) = (await listed.json())["tasks"]
-    assert entry["prompt"] == "lost one"
+    listed = await client.get(GMI_REQUESTS, headers=AUTH)
+    (entry,) = (await listed.json())["requests"]
+    assert entry["payload"] == {"prompt": "lost one"}
     counted = await stats(client)
     assert (counted["submitted"], counted["lost_replies"]) == (1, 1)
     assert counted["faults_by_kind"] == {"lost-reply": 1}

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import re
 import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
@@ -14,11 +17,22 @@ from simwire import AUTH
 
 from hailuo_batch.simulator import (
     PROVIDER_NAMES,
+    ListenError,
     SimConfig,
     mount_points,
     running_in_process,
     serve,
 )
+from tests.helpers.cli import finish, spawn
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that this test holds open (listening) while it runs."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
 
 
 async def test_running_in_process_serves_every_provider_until_the_block_ends() -> None:
@@ -71,3 +85,23 @@ def test_run_forever_announces_mount_points_and_stops_cleanly_on_ctrl_c() -> Non
     assert re.search(r"listening on http://127\.0\.0\.1:\d+", lines[0])
     assert all(any(f"/{name}" in line for line in lines) for name in PROVIDER_NAMES)
     assert "stopped" in rest
+
+
+async def test_serve_on_a_port_in_use_raises_a_listen_error_naming_it(taken_port: int) -> None:
+    with pytest.raises(ListenError) as caught:
+        await serve(SimConfig(), "127.0.0.1", taken_port)
+    assert (caught.value.host, caught.value.port) == ("127.0.0.1", taken_port)
+    assert caught.value.errno == errno.EADDRINUSE
+    assert isinstance(caught.value, OSError)  # callers catching OSError still do
+
+
+def test_the_sim_command_on_a_port_in_use_says_so_in_one_line_and_exits_2(
+    taken_port: int,
+) -> None:
+    """No traceback: where, why, and what to do, as every bad input is reported."""
+    child = spawn("sim", "--port", str(taken_port))
+    output = finish(child, timeout=30)
+    assert child.returncode == 2
+    (line,) = output.splitlines()
+    assert line.startswith(f"error: cannot listen on 127.0.0.1:{taken_port}: ")
+    assert "already in use" in line and "choose another port" in line

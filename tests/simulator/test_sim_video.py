@@ -1,12 +1,18 @@
-"""The delivered video's geometry and encoding, and the config's own checks."""
+"""The delivered video: geometry, one encode per look, a tag per task; the config's checks."""
 
 from __future__ import annotations
 
+import io
+from concurrent.futures import ThreadPoolExecutor
+
+import av
 import pytest
-from simwire import AUTH, Sim, download, probe, wait_for
+from PIL import Image
+from simwire import AUTH, Sim, comment, download, first_frame, mean, near, probe, wait_for
 
 from hailuo_batch.simulator import SimConfig
-from hailuo_batch.simulator.video import VideoSpec, frame_size, mp4_bytes
+from hailuo_batch.simulator.picture import BAND, band_height, still
+from hailuo_batch.simulator.video import TAG_WIDTH, Look, VideoCache, VideoSpec, frame_size
 
 
 @pytest.mark.parametrize(
@@ -27,10 +33,91 @@ def test_frame_size_follows_resolution_and_first_frame_aspect(
     assert frame_size(resolution, aspect) == size
 
 
-def test_encoded_videos_are_cached_by_size_and_length() -> None:
-    spec = VideoSpec(910, 512, 6)
-    assert mp4_bytes(spec) is mp4_bytes(VideoSpec(910, 512, 6.0))
-    assert probe(mp4_bytes(spec)).duration == pytest.approx(6.0, abs=0.05)
+def _card(look: Look) -> Image.Image:
+    return still(look, None)
+
+
+def _frames(data: bytes) -> list[Image.Image]:
+    with av.open(io.BytesIO(data)) as container:
+        return [frame.to_image() for frame in container.decode(video=0)]
+
+
+def test_one_encode_per_look_and_each_task_gets_its_own_tag() -> None:
+    """Two tasks of one look: one encode; files differ only in the id, and both probe."""
+    cache = VideoCache()
+    look = Look(VideoSpec(910, 512, 6))
+    first = cache.mp4(look, "7f3c2a91-5d4e-4b8a-9c61-0e2f3a4b5c6d", _card)
+    second = cache.mp4(look, "123456789012345:minimax/hailuo-02", _card)
+    assert cache.encodes == 1
+    assert first != second and len(first) == len(second)
+    assert sum(a != b for a, b in zip(first, second, strict=True)) <= TAG_WIDTH
+    assert comment(first) == "hailuo-batch simulator task 7f3c2a91-5d4e-4b8a-9c61-0e2f3a4b5c6d"
+    assert comment(second) == "hailuo-batch simulator task 123456789012345:minimax/hailuo-02"
+    for data in (first, second):
+        facts = probe(data)
+        assert (facts.codec, facts.width, facts.height, facts.pix_fmt) == (
+            "h264",
+            910,
+            512,
+            "yuv420p",
+        )
+        assert facts.duration == pytest.approx(6.0, abs=0.05)
+        assert facts.fps == pytest.approx(25.0)
+
+
+@pytest.mark.parametrize("duration", [6, 10, 1.48, 3.2])
+def test_every_frame_decodes_and_is_watermarked(duration: float) -> None:
+    """The repeated GOP, whole or cut short, gives exactly the frames asked for, all alike."""
+    spec = VideoSpec(640, 360, duration)
+    frames = _frames(VideoCache().mp4(Look(spec), "t", _card))
+    assert len(frames) == spec.frames
+    band = (0, 360 - band_height(360) + 4, 640, 360 - 4)
+    for frame in (frames[0], frames[len(frames) // 2], frames[-1]):
+        assert near(mean(frame, (0, band[1], 40, band[3])), BAND, 20)  # the band's plain left
+
+
+def test_callers_wanting_one_look_at_once_wait_for_a_single_encode() -> None:
+    cache = VideoCache()
+    look = Look(VideoSpec(320, 180, 1))
+    with ThreadPoolExecutor(8) as pool:
+        files = list(pool.map(lambda n: cache.mp4(look, f"task-{n}", _card), range(16)))
+    assert cache.encodes == 1
+    assert [comment(data) for data in files] == [
+        f"hailuo-batch simulator task task-{n}" for n in range(16)
+    ]
+
+
+def test_a_long_task_id_does_not_fit_the_tag() -> None:
+    with pytest.raises(ValueError, match="longer than"):
+        VideoCache().mp4(Look(VideoSpec(64, 36, 0.2)), "x" * (TAG_WIDTH + 1), _card)
+
+
+def test_the_cache_keeps_to_its_budget_dropping_the_least_recently_used() -> None:
+    looks = [Look(VideoSpec(320, 180, 1), caption=f"shot {n}") for n in range(3)]
+    sizes = [len(VideoCache().mp4(look, "t", _card)) for look in looks]
+    cache = VideoCache(budget=sizes[0] + sizes[1] + max(sizes) // 2)
+    cache.mp4(looks[0], "t", _card)
+    cache.mp4(looks[1], "t", _card)
+    cache.mp4(looks[0], "t", _card)  # now the most recently used
+    cache.mp4(looks[2], "t", _card)  # over budget: looks[1] goes
+    assert cache.encodes == 3
+    cache.mp4(looks[0], "t", _card)
+    assert cache.encodes == 3
+    cache.mp4(looks[1], "t", _card)
+    assert cache.encodes == 4
+
+
+def test_a_look_whose_image_is_gone_is_delivered_as_the_card() -> None:
+    cache = VideoCache()
+    spec = VideoSpec(320, 180, 1)
+    lost = Look(spec, image="ab" * 32)
+
+    def draw(look: Look) -> Image.Image | None:
+        return None if look.image else still(look, None)
+
+    data = cache.mp4(lost, "t", draw)
+    assert data == cache.mp4(Look(spec), "t", draw)
+    assert cache.encodes == 1
 
 
 @pytest.mark.parametrize(
@@ -72,6 +159,9 @@ async def test_deliver_overrides_make_a_video_that_differs_from_the_request(sim:
         "/minimax/v1/files/retrieve", params={"file_id": str(final["file_id"])}, headers=AUTH
     )
     url = (await retrieved.json())["file"]["download_url"]
-    facts = probe((await download(client, url))[2])
+    data = (await download(client, url))[2]
+    facts = probe(data)
     assert (facts.width, facts.height) == (640, 360)
     assert facts.duration == pytest.approx(2.0, abs=0.05)
+    assert comment(data) == f"hailuo-batch simulator task {task_id}"
+    assert near(mean(first_frame(data), (0, 330, 40, 356)), BAND, 20)
