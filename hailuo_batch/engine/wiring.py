@@ -52,6 +52,7 @@ from hailuo_batch.store.lockfile import ManifestInfo, lock_document, read_lock_j
 from hailuo_batch.transport import AiohttpTransport, Transport
 
 SIMULATED_KEY = "simulated-key"
+DRAWN_PROMPTS_UP_TO = 50  # jobs; above, one encode per look keeps the simulator cheap
 OURS = frozenset({JOURNAL, LOCKFILE, FOLDER_LOCK, RESERVE, SIMULATOR})
 """Names that make a folder ours before any video is in it (a run that stopped early)."""
 
@@ -262,7 +263,12 @@ async def _origins(
         return
     from hailuo_batch.simulator import SimConfig, running_in_process
 
-    settings = {"state_file": str(out / SIMULATOR / "tasks.jsonl"), **options.sim_options}
+    settings = {
+        "state_file": str(out / SIMULATOR / "tasks.jsonl"),
+        # a few jobs, a person looking: draw each prompt in, so the clips tell apart
+        "draw_prompts": len(plan.jobs) <= DRAWN_PROMPTS_UP_TO,
+        **options.sim_options,
+    }
     config = SimConfig(**settings)  # type: ignore[arg-type]
     async with running_in_process(config) as base:
         yield {name: f"{base}/{name}" for name in (*plan.manifest.providers, *holding)}

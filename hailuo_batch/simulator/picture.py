@@ -4,11 +4,15 @@ A simulated clip must never pass for a generated one, so every frame carries a b
 across its bottom tenth reading SIMULATED (white on crimson). Above it: the submit's
 first-frame image, scaled and centre-cropped to fill the frame (the frame already has
 the image's aspect, see `video.frame_size`), or, without one, a test card (an orange box
-on blue). With `SimConfig.draw_prompts` the prompt is written at the top as well, a few
-wrapped lines on a dark panel, so a small gallery of simulated clips tells them apart.
+on blue; coloured by the prompt when that is drawn). With `SimConfig.draw_prompts` the
+prompt is written at the top as well, a few wrapped lines on a dark panel, so a small
+gallery of simulated clips tells them apart.
 """
 
 from __future__ import annotations
+
+import colorsys
+import hashlib
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
@@ -28,7 +32,7 @@ def still(look: Look, first_frame: Image.Image | None) -> Image.Image:
     """The picture of `look` at its frame size; `first_frame` is its image when it has one."""
     size = (look.spec.width, look.spec.height)
     if first_frame is None:
-        canvas = card(*size)
+        canvas = card(*size, tint=look.caption)
     else:
         canvas = ImageOps.fit(first_frame.convert("RGB"), size, Image.Resampling.BILINEAR)
     if look.caption:
@@ -37,11 +41,17 @@ def still(look: Look, first_frame: Image.Image | None) -> Image.Image:
     return canvas
 
 
-def card(width: int, height: int) -> Image.Image:
-    """The test card of a text-to-video task."""
+def card(width: int, height: int, tint: str | None = None) -> Image.Image:
+    """The test card of a text-to-video task; with a drawn prompt (`tint`), its box takes a
+    colour of its own, so the cards of a small gallery differ at a glance."""
     image = Image.new("RGB", (width, height), CARD)
     box = (width // 4, height // 4, width * 3 // 4, height * 3 // 4)
-    ImageDraw.Draw(image).rectangle(box, fill=CARD_BOX)
+    fill = CARD_BOX
+    if tint:
+        hue = hashlib.sha256(tint.encode()).digest()[0] / 255
+        red, green, blue = colorsys.hsv_to_rgb(hue, 0.75, 0.9)
+        fill = (int(red * 255), int(green * 255), int(blue * 255))
+    ImageDraw.Draw(image).rectangle(box, fill=fill)
     return image
 
 

@@ -130,11 +130,13 @@ async def test_draw_prompts_writes_each_prompt_on_its_video(sim: Sim) -> None:
     assert videos.encodes == 2
     panel = (16, 16, 900, 110)
     assert ImageChops.difference(frames[0].crop(panel), frames[1].crop(panel)).getbbox() is not None
-    for frame in frames:
+    boxes = [mean(frame, (500, 300, 860, 500)) for frame in frames]
+    for frame, box in zip(frames, boxes, strict=True):
         histogram = frame.crop(panel).convert("L").histogram()
         assert sum(histogram[200:]) > 0.01 * sum(histogram)  # white letters on the dark panel
-        assert near(mean(frame, (500, 300, 860, 500)), CARD_BOX)  # the card shows below it
+        assert not near(box, mean(frame, (10, 200, 60, 250)))  # the card's box shows below it
         assert_watermarked(frame)
+    assert not near(boxes[0], boxes[1])  # and it takes each prompt's own colour
 
 
 async def test_a_task_keeps_its_images_digest_not_its_body(sim: Sim, tmp_path: Path) -> None:
