@@ -1,28 +1,60 @@
-"""Benchmark: how close a run gets to the simulator's ideal time, and a no-op re-run.
+"""Benchmark: how close a run keeps a provider's slots full, and a no-op re-run.
 
-Against a simulator with --max-concurrent C --gen-seconds G, N jobs cannot finish faster
-than ceil(N/C)*G. Prints efficiency (ideal / actual wall time; goal >= 0.97), polls per
-job (goal <= 3) and peak RSS of the run process; then the time of re-running a
-finished folder of M jobs (goal: <= 1 s beyond start-up, zero requests).
-Run: python bench/run_efficiency.py [N C G] [M]
+A simulator with --max-concurrent C and --gen-seconds G cannot finish N jobs faster than
+ceil(N/C)*G, nor faster than its `ideal_makespan_s`: the tasks it actually made (their
+jittered durations) scheduled at once on its C slots. Prints the run's efficiency against
+both (ideal / wall time of the whole `hailuo-batch run` process, start-up included),
+how long until every slot was busy, polls per job, submits and duplicates at the
+simulator, and the runner's peak RSS; medians of --repeat runs. Then, with --noop M, the
+time of re-running a finished folder of M jobs against `validate` of the same manifest.
+
+    python bench/run_efficiency.py                          # N=400 C=20 G=1
+    python bench/run_efficiency.py -n 5000 -c 200 -g 2
+    python bench/run_efficiency.py -n 20000 -c 500 -g 5 --repeat 1
+    python bench/run_efficiency.py -n 400 -c 50 -g 5 --submit-latency 0.5,2
+    python bench/run_efficiency.py --noop 10000 --repeat 0
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+RUN_AND_MEASURE = (
+    "import resource, runpy, sys; sys.argv = ['hailuo-batch'] + sys.argv[1:]\n"
+    "try:\n    runpy.run_module('hailuo_batch', run_name='__main__')\n"
+    "finally:\n    import os\n"
+    "    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+    "    print(rss, file=open(os.environ['RSS_FILE'], 'w'))"
+)
+
+
+@dataclass(frozen=True)
+class Figures:
+    wall: float
+    rss_mb: float
+    ideal: float
+    full_after: float | None
+    polls: int
+    submitted: int
+    duplicates: int
 
 
 def manifest(folder: Path, jobs: int, concurrency: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     with (folder / "prompts.csv").open("w") as rows:
         rows.write("id,prompt\n")
         for i in range(jobs):
@@ -36,43 +68,27 @@ def manifest(folder: Path, jobs: int, concurrency: int) -> Path:
     return path
 
 
-def stats(base: str) -> dict[str, int]:
+def stats(base: str) -> dict[str, Any]:
     with urllib.request.urlopen(f"{base}/_sim/stats") as response:
-        loaded: dict[str, int] = json.loads(response.read())
+        loaded: dict[str, Any] = json.loads(response.read())
     return loaded
 
 
 def timed_run(path: Path, base: str) -> tuple[float, float]:
-    code = (
-        "import resource, runpy, sys; sys.argv = ['hailuo-batch'] + sys.argv[1:]\n"
-        "try:\n    runpy.run_module('hailuo_batch', run_name='__main__')\n"
-        "finally:\n    import os\n"
-        "    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
-        "    print(rss, file=open(os.environ['RSS_FILE'], 'w'))"
-    )
-    env = {**os.environ, "NOVITA_API_KEY": "bench-key", "RSS_FILE": str(path) + ".rss"}
+    """Wall seconds of one `hailuo-batch run` process, and its peak RSS in MB."""
+    rss_file = path.with_suffix(".rss")
+    env = {**os.environ, "NOVITA_API_KEY": "bench-key", "RSS_FILE": str(rss_file)}
+    command = [sys.executable, "-c", RUN_AND_MEASURE, "run", str(path), "--quiet"]
+    command += ["--base-url", f"novita={base}/novita"]
     start = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            "run",
-            str(path),
-            "--quiet",
-            "--base-url",
-            f"novita={base}/novita",
-        ],
-        env=env,
-        check=False,
-        capture_output=True,
-    )
+    done = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
     wall = time.perf_counter() - start
-    rss = float(Path(str(path) + ".rss").read_text())
-    return wall, rss
+    if done.returncode != 0:
+        sys.exit(f"run failed ({done.returncode}): {done.stderr[-2000:]}")
+    return wall, float(rss_file.read_text())
 
 
-def startup(path: Path) -> float:
+def validate_time(path: Path) -> float:
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "hailuo_batch", "validate", str(path)],
@@ -82,73 +98,98 @@ def startup(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def start_sim(port: int, gen_seconds: float, concurrent: int) -> subprocess.Popen[str]:
+@contextmanager
+def simulator(*options: str) -> Iterator[str]:
+    """A `hailuo-batch sim` on a free port; yields its base URL."""
     sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hailuo_batch",
-            "sim",
-            "--port",
-            str(port),
-            "--gen-seconds",
-            str(gen_seconds),
-            "--max-concurrent",
-            str(concurrent),
-            "--seed",
-            "1",
-        ],
+        [sys.executable, "-m", "hailuo_batch", "sim", "--port", "0", "--seed", "1", *options],
         stderr=subprocess.PIPE,
         text=True,
     )
     assert sim.stderr is not None
-    while "listening on" not in sim.stderr.readline():
-        pass
-    return sim
+    try:
+        while "listening on" not in (line := sim.stderr.readline()):
+            if not line:
+                sys.exit("the simulator did not start")
+        yield line.rsplit(" ", 1)[1].strip()
+    finally:
+        sim.terminate()
+        sim.wait()
+
+
+def one_run(args: argparse.Namespace, folder: Path) -> Figures:
+    options = ["--gen-seconds", str(args.gen_seconds), "--max-concurrent", str(args.concurrency)]
+    options += ["--jitter", str(args.jitter), "--submit-latency", args.submit_latency]
+    with simulator(*options) as base:
+        wall, rss = timed_run(manifest(folder, args.jobs, args.concurrency), base)
+        seen = stats(base)
+    novita = seen["by_provider"]["novita"]
+    return Figures(
+        wall,
+        rss,
+        seen["ideal_makespan_s"],
+        novita["slots_full_after_s"],
+        seen["polls"],
+        seen["submitted"],
+        seen["duplicate_submits"],
+    )
+
+
+def report(args: argparse.Namespace, runs: list[Figures]) -> None:
+    n, c, g = args.jobs, args.concurrency, args.gen_seconds
+    bound = math.ceil(n / c) * g
+    med = statistics.median
+    fulls = [r.full_after for r in runs if r.full_after is not None]
+    print(
+        f"run N={n} C={c} G={g}s jitter={args.jitter} submit latency {args.submit_latency}s "
+        f"(median of {len(runs)}):\n"
+        f"  wall {med(r.wall for r in runs):.2f} s incl. start-up; "
+        f"ceil(N/C)*G {bound:.2f} s; ideal_makespan {med(r.ideal for r in runs):.2f} s\n"
+        f"  efficiency vs ideal_makespan {med(r.ideal / r.wall for r in runs):.3f} "
+        f"(runs: {', '.join(f'{r.ideal / r.wall:.3f}' for r in runs)}); "
+        f"vs ceil(N/C)*G {med(bound / r.wall for r in runs):.3f}"
+    )
+    print(f"  all {c} slots busy after {med(fulls):.2f} s" if fulls else "  slots never all busy")
+    print(
+        f"  polls/job {med(r.polls / n for r in runs):.2f}; submits "
+        f"{med(r.submitted for r in runs):.0f}; duplicates {max(r.duplicates for r in runs)}; "
+        f"runner peak RSS {max(r.rss_mb for r in runs):.0f} MB"
+    )
+
+
+def noop(m: int, folder: Path) -> None:
+    """A finished folder of m jobs, run again: time beyond `validate`, and requests."""
+    with simulator("--gen-seconds", "0.01", "--max-concurrent", "500") as base:
+        path = manifest(folder, m, 200)
+        first, _ = timed_run(path, base)
+        before = stats(base)
+        walls = [timed_run(path, base) for _ in range(3)]
+        after = stats(base)
+    requests = sum(after[k] - before[k] for k in ("submitted", "polls", "downloads"))
+    wall = statistics.median(w for w, _ in walls)
+    check = statistics.median(validate_time(path) for _ in range(3))
+    print(
+        f"no-op re-run of {m} finished jobs (median of 3): {wall:.2f} s, {wall - check:.2f} s "
+        f"beyond `validate` of the same manifest ({check:.2f} s); {requests} requests; "
+        f"peak RSS {max(r for _, r in walls):.0f} MB (first run took {first:.1f} s)"
+    )
 
 
 def main() -> None:
-    args = [float(a) for a in sys.argv[1:]]
-    n, c, g = (int(args[0]), int(args[1]), args[2]) if len(args) >= 3 else (400, 20, 1.0)
-    m = int(args[3]) if len(args) >= 4 else 10_000
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("-n", "--jobs", type=int, default=400)
+    parser.add_argument("-c", "--concurrency", type=int, default=20)
+    parser.add_argument("-g", "--gen-seconds", type=float, default=1.0)
+    parser.add_argument("--jitter", type=float, default=0.1)
+    parser.add_argument("--submit-latency", default="0,0", metavar="LO,HI")
+    parser.add_argument("--repeat", type=int, default=3, help="runs to take the median of")
+    parser.add_argument("--noop", type=int, default=0, metavar="M", help="also time a no-op")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        sim = start_sim(8799, g, c)
-        try:
-            base = "http://127.0.0.1:8799"
-            (folder / "a").mkdir()
-            wall, rss = timed_run(manifest(folder / "a", n, c), base)
-            ideal = math.ceil(n / c) * g
-            seen = stats(base)
-            print(
-                f"run N={n} C={c} G={g}s: wall {wall:.2f} s (incl. start-up), ideal {ideal:.2f} s, "
-                f"efficiency {ideal / wall:.3f}; polls/job {seen['polls'] / n:.2f}; "
-                f"submits {seen['submitted']}, duplicates {seen['duplicate_submits']}; "
-                f"peak RSS {rss:.0f} MB"
-            )
-        finally:
-            sim.terminate()
-            sim.wait()
-        sim = start_sim(8798, 0.01, 500)  # the first pass only fills the folder: fast tasks
-        try:
-            base = "http://127.0.0.1:8798"
-            (folder / "b").mkdir()
-            path = manifest(folder / "b", m, 200)
-            wall_first, _ = timed_run(path, base)
-            before = stats(base)
-            wall_again, rss_again = timed_run(path, base)
-            after = stats(base)
-            requests = sum(after[k] - before[k] for k in ("submitted", "polls", "downloads"))
-            base_start = startup(path)
-            print(
-                f"no-op re-run of {m} finished jobs: {wall_again:.2f} s "
-                f"({wall_again - base_start:.2f} s beyond `validate` of the same manifest, "
-                f"{base_start:.2f} s), {requests} requests, peak RSS {rss_again:.0f} MB "
-                f"(first run took {wall_first:.1f} s)"
-            )
-        finally:
-            sim.terminate()
-            sim.wait()
+        if args.repeat:
+            report(args, [one_run(args, Path(tmp) / f"run{i}") for i in range(args.repeat)])
+        if args.noop:
+            noop(args.noop, Path(tmp) / "noop")
 
 
 if __name__ == "__main__":

@@ -427,10 +427,23 @@ def verify(folder: Path, as_json: bool) -> None:
     help="How long one task generates once started.",
 )
 @click.option(
+    "--jitter",
+    default=0.1,
+    show_default=True,
+    help="Each task takes --gen-seconds times 1 +- this (uniform).",
+)
+@click.option(
     "--max-concurrent",
     default=4,
     show_default=True,
     help="Tasks generating at once per provider; the rest wait queued.",
+)
+@click.option(
+    "--submit-latency",
+    default="0,0",
+    show_default=True,
+    metavar="LO,HI",
+    help="Seconds each submit takes to answer, drawn uniformly (real APIs: 0.5,2).",
 )
 @click.option(
     "--fault-rate",
@@ -474,7 +487,9 @@ def sim(
     host: str,
     port: int,
     gen_seconds: float,
+    jitter: float,
     max_concurrent: int,
+    submit_latency: str,
     fault_rate: float,
     faults: str | None,
     outage: tuple[str, ...],
@@ -498,7 +513,9 @@ def sim(
 
     options: dict[str, Any] = {
         "gen_seconds": gen_seconds,
+        "jitter": jitter,
         "max_concurrent": max_concurrent,
+        "submit_latency": _seconds_range(submit_latency),
         "fault_rate": fault_rate,
         "task_failure_rate": task_failure_rate,
         "url_ttl": url_ttl,
@@ -519,6 +536,17 @@ def orjson_dumps(value: object) -> str:
     import orjson
 
     return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode()
+
+
+def _seconds_range(text: str) -> tuple[float, float]:
+    low, _, high = text.partition(",")
+    try:
+        return float(low), float(high or low)
+    except ValueError:
+        raise click.BadParameter(
+            f"expected LO,HI in seconds, e.g. 0.5,2 (got {text!r})",
+            param_hint="--submit-latency",
+        ) from None
 
 
 def _pair(text: str, option: str) -> tuple[str, str]:

@@ -16,16 +16,17 @@ from aiohttp import web
 
 from hailuo_batch.simulator import aimlapi, gmi, minimax, novita
 from hailuo_batch.simulator.config import PROVIDER_NAMES, SimConfig
-from hailuo_batch.simulator.context import Shared, answer
+from hailuo_batch.simulator.context import CONTEXT, Shared, answer
 from hailuo_batch.simulator.faults import fault_middleware
 from hailuo_batch.simulator.firstframes import FirstFrames
 from hailuo_batch.simulator.ledger import Ledger
 from hailuo_batch.simulator.links import LinkSigner
 from hailuo_batch.simulator.persistence import TaskFile
-from hailuo_batch.simulator.tasks import Clock
+from hailuo_batch.simulator.tasks import Clock, TaskBoard
 from hailuo_batch.simulator.video import SHARED, VideoCache
 
 LEDGER = web.AppKey("hailuo_batch.simulator.ledger", Ledger)
+BOARDS = web.AppKey("hailuo_batch.simulator.boards", dict[str, TaskBoard])
 MAX_BODY = 32 * 1024 * 1024  # a 20 MB image is ~27 MB as a data URI; aiohttp's default is 1 MB
 
 
@@ -56,11 +57,16 @@ def make_app(
     app = web.Application(middlewares=[fault_middleware(config, ledger)], client_max_size=MAX_BODY)
     app[LEDGER] = ledger
     app.router.add_get("/_sim/stats", stats)
-    app.add_subapp("/novita", novita.build("novita", shared, video01=True))
-    app.add_subapp("/highway", novita.build("highway", shared, video01=False))
-    app.add_subapp("/gmi", gmi.build("gmi", shared))
-    app.add_subapp("/aimlapi", aimlapi.build("aimlapi", shared))
-    app.add_subapp("/minimax", minimax.build("minimax", shared))
+    providers = {
+        "novita": novita.build("novita", shared, video01=True),
+        "highway": novita.build("highway", shared, video01=False),
+        "gmi": gmi.build("gmi", shared),
+        "aimlapi": aimlapi.build("aimlapi", shared),
+        "minimax": minimax.build("minimax", shared),
+    }
+    for name, provider in providers.items():
+        app.add_subapp(f"/{name}", provider)
+    app[BOARDS] = {name: provider[CONTEXT].board for name, provider in providers.items()}
     return app
 
 
@@ -76,5 +82,20 @@ async def stats(request: web.Request) -> web.Response:
     body, for information. Counters start from zero in every instance; with a state
     file, the duplicate rule also sees the tasks earlier instances accepted and which of
     them the client asked about.
+
+    `ideal_makespan_s` is the time the tasks created here would have taken had all been
+    submitted at once (their actual durations, first come first served on the provider's
+    `max_concurrent` slots); the top-level figure is the slowest provider's. A client's
+    efficiency is that over its wall time. `slots_full_after_s` (per provider) is the
+    time from the first submit's arrival until every slot had a task running (null
+    until then).
     """
-    return answer(request.app[LEDGER].snapshot())
+    snapshot = request.app[LEDGER].snapshot()
+    by_provider: dict[str, dict[str, object]] = snapshot["by_provider"]  # type: ignore[assignment]
+    ideal = {name: board.ideal_makespan() for name, board in request.app[BOARDS].items()}
+    for name, board in request.app[BOARDS].items():
+        full = board.slots_full_after()
+        by_provider[name]["ideal_makespan_s"] = round(ideal[name], 3)
+        by_provider[name]["slots_full_after_s"] = None if full is None else round(full, 3)
+    snapshot["ideal_makespan_s"] = round(max(ideal.values(), default=0.0), 3)
+    return answer(snapshot)

@@ -34,13 +34,18 @@ class SimConfig:
     `state_file`: a path where every accepted task is kept (JSON lines), so a simulator
     started later with the same file still answers for them, as a real provider would;
     first-frame images are kept beside it (`first-frames/`), so their videos look the same.
+    `jitter`: each generation takes `gen_seconds` times 1 +- jitter (uniform).
+    `submit_latency`: (low, high) seconds a submit takes to answer, drawn uniformly, as
+    real APIs take 0.5-2 s; the task is created at the end of it.
     `draw_prompts`: write each task's prompt on its video too (costs one encode per
     prompt, where otherwise tasks of one size, length and first frame share one: meant
     for small runs, whose gallery then tells the clips apart).
     """
 
     gen_seconds: float = 3.0
+    jitter: float = 0.1
     max_concurrent: int = 4
+    submit_latency: tuple[float, float] = (0.0, 0.0)
     fault_rate: float = 0.0
     faults: tuple[FaultKind, ...] = DEFAULT_FAULTS
     slow_seconds: float = 2.0
@@ -64,6 +69,11 @@ class SimConfig:
         found = []
         if self.gen_seconds < 0:
             found.append(f"gen_seconds must be >= 0 (got {self.gen_seconds})")
+        if not 0.0 <= self.jitter < 1.0:
+            found.append(f"jitter must be within 0..1 (got {self.jitter})")
+        low, high = self.submit_latency
+        if not 0.0 <= low <= high:
+            found.append(f"submit_latency must be 0 <= low <= high (got {low}, {high})")
         if self.max_concurrent < 1:
             found.append(f"max_concurrent must be >= 1 (got {self.max_concurrent})")
         for name in ("fault_rate", "task_failure_rate"):

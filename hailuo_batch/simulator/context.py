@@ -102,6 +102,7 @@ class ProviderContext:
         "config",
         "frames",
         "ids",
+        "latency",
         "ledger",
         "links",
         "name",
@@ -120,6 +121,7 @@ class ProviderContext:
         self.render = render
         self.board = TaskBoard(
             gen_seconds=self.config.gen_seconds,
+            jitter=self.config.jitter,
             max_concurrent=self.config.max_concurrent,
             failure_rate=self.config.task_failure_rate,
             rng=seeded(self.config.seed, f"{name}:tasks"),
@@ -129,6 +131,7 @@ class ProviderContext:
         # Ids never follow the seed: two runs of a seeded simulator must not hand out the
         # same task ids, or a client resuming against a new instance could adopt a stranger.
         self.ids = random.Random()
+        self.latency = seeded(self.config.seed, f"{name}:latency")
         self.tasks_file = shared.tasks_file
         for saved in self.tasks_file.restored(name) if self.tasks_file else ():
             self.board.restore(saved.task)
@@ -169,6 +172,7 @@ class ProviderContext:
 
         `new_file_id` gives the task a file id too, for providers with a file lookup hop.
         """
+        self.board.asked()
         outage = self.config.outages.get(self.name)
         if outage == "down":
             return self.refuse(request, Refusal("down"))
@@ -187,6 +191,9 @@ class ProviderContext:
             return self.refuse(request, Refusal("invalid", str(problem), problem=problem))
         if outage == "balance":
             return self.refuse(request, Refusal("balance"))
+        low, high = self.config.submit_latency
+        if high > 0:
+            await asyncio.sleep(self.latency.uniform(low, high))
         image = None
         if order.first_frame is not None and order.first_frame.data is not None:
             image = await asyncio.to_thread(self.frames.add, order.first_frame.data)

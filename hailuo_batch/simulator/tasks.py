@@ -19,7 +19,6 @@ from hailuo_batch.simulator.video import VideoSpec
 
 Clock = Callable[[], float]
 Phase = Literal["queued", "running", "succeeded", "failed"]
-JITTER = 0.1  # each generation takes gen_seconds +-10 %
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +74,11 @@ class TaskBoard:
         "_epoch0",
         "_failure_rate",
         "_files",
+        "_first_asked",
+        "_full_at",
         "_gen_seconds",
+        "_jitter",
+        "_made_here",
         "_rng",
         "_slots",
         "_tasks",
@@ -85,6 +88,7 @@ class TaskBoard:
         self,
         *,
         gen_seconds: float,
+        jitter: float,
         max_concurrent: int,
         failure_rate: float,
         rng: random.Random,
@@ -92,6 +96,7 @@ class TaskBoard:
         epoch0: float,
     ) -> None:
         self._gen_seconds = gen_seconds
+        self._jitter = jitter
         self._failure_rate = failure_rate
         self._rng = rng
         self._clock = clock
@@ -100,6 +105,9 @@ class TaskBoard:
         self._slots = [-math.inf] * max_concurrent
         self._tasks: dict[str, Task] = {}
         self._files: dict[str, str] = {}  # file id -> task id
+        self._made_here: list[float] = []  # how long each task created here took, in order
+        self._first_asked: float | None = None  # when the first submit arrived
+        self._full_at: float | None = None  # when every slot first had a task running
 
     def __repr__(self) -> str:
         now = self._clock()
@@ -114,6 +122,11 @@ class TaskBoard:
         """Unix time of clock time `at`."""
         return self._epoch0 + at
 
+    def asked(self) -> None:
+        """A submit arrived (before its latency): the start of `slots_full_after`."""
+        if self._first_asked is None:
+            self._first_asked = self._clock()
+
     def create(
         self,
         task_id: str,
@@ -127,7 +140,7 @@ class TaskBoard:
     ) -> Task:
         now = self._clock()
         starts = max(now, heapq.heappop(self._slots))
-        length = self._gen_seconds * self._rng.uniform(1 - JITTER, 1 + JITTER)
+        length = self._gen_seconds * self._rng.uniform(1 - self._jitter, 1 + self._jitter)
         fails = self._rng.random() < self._failure_rate
         if fails:  # failures come part-way through, as moderation of partial output does
             length *= self._rng.uniform(0.3, 1.0)
@@ -136,7 +149,25 @@ class TaskBoard:
         )
         heapq.heappush(self._slots, task.ends)
         self._add(task)
+        self._made_here.append(task.ends - starts)
+        if self._full_at is None and self._slots[0] > now:
+            self._full_at = now
         return task
+
+    def slots_full_after(self) -> float | None:
+        """Seconds from the first submit's arrival until every slot was busy, if ever."""
+        if self._full_at is None or self._first_asked is None:
+            return None
+        return self._full_at - self._first_asked
+
+    def ideal_makespan(self) -> float:
+        """How long the tasks created here would take had every one been submitted at once:
+        their actual durations, first come first served on the same slots. The bound no
+        client can beat, whatever its latency; a benchmark's yardstick."""
+        slots = [0.0] * len(self._slots)
+        for length in self._made_here:
+            heapq.heapreplace(slots, slots[0] + length)
+        return max(slots)
 
     def restore(self, task: Task) -> None:
         """Take back a task an earlier instance created, as it was scheduled there.

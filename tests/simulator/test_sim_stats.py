@@ -122,3 +122,27 @@ async def test_a_blind_resubmit_after_a_restart_is_a_duplicate(sim: Sim, tmp_pat
     second = await sim(state_file=state_file)
     await poll(second, await submit(second))
     assert await counted(second) == (1, 1, 1)
+
+
+async def test_ideal_makespan_schedules_actual_durations_on_the_slots(sim: Sim) -> None:
+    """Five 10 s tasks on two slots, submitted 3 s apart: the client's wall time is longer,
+    the ideal (all submitted at once) is three rounds: 30 s."""
+    clock = ManualClock()
+    client = await sim(clock=clock, gen_seconds=10, jitter=0.0, max_concurrent=2)
+    for i in range(5):
+        await submit(client, {"prompt": f"scene {i}", "duration": 6})
+        clock.advance(3)
+    seen = await stats(client)
+    assert seen["by_provider"]["novita"]["slots_full_after_s"] == 3.0  # the second task
+    assert seen["by_provider"]["novita"]["ideal_makespan_s"] == 30.0
+    assert seen["ideal_makespan_s"] == 30.0
+    assert seen["by_provider"]["gmi"]["ideal_makespan_s"] == 0.0
+    assert seen["by_provider"]["gmi"]["slots_full_after_s"] is None
+
+
+async def test_submit_latency_delays_each_answer_within_its_range(sim: Sim) -> None:
+    client = await sim(submit_latency=(0.2, 0.3))
+    for i in range(3):
+        started = time.perf_counter()
+        await submit(client, {"prompt": f"scene {i}", "duration": 6})
+        assert 0.2 <= time.perf_counter() - started < 0.6
