@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from hailuo_batch.engine.lifecycle import SUBMIT_WINDOW
 from hailuo_batch.store.fold import load_state
 from tests.helpers.cli import journal_lines, write_manifest
 from tests.helpers.sim import SimThread
@@ -29,6 +30,7 @@ pytestmark = pytest.mark.chaos
 
 KEY = "sk-chaos"
 SCENARIOS = 8
+UNANSWERED = ("submitting", "unknown")  # a submit that went out and whose answer is unread
 
 
 @pytest.mark.parametrize("seed", range(SCENARIOS))
@@ -50,6 +52,9 @@ def test_invariants_hold_under_random_faults_and_kills(
         faults=faults,
         slow_seconds=0.2,
         task_failure_rate=rng.uniform(0.0, 0.15),
+        # half the scenarios answer submits as slowly as real APIs: kills then land while
+        # several submits are in flight (the submit window)
+        submit_latency=(0.05, rng.uniform(0.1, 0.5)) if seed % 2 else (0.0, 0.0),
         seed=seed,
     )
     prices = f"prices: {{{provider}: {{6s-768P: 0.28}}}}\n"
@@ -67,7 +72,7 @@ def test_invariants_hold_under_random_faults_and_kills(
             stderr=subprocess.DEVNULL,
         )
 
-    kills = 0
+    kills = most_unknown = 0
     for _ in range(rng.randint(1, 3)):
         target = journal_lines(out) + rng.randint(3, 30)
         child = spawn()
@@ -78,6 +83,10 @@ def test_invariants_hold_under_random_faults_and_kills(
             child.send_signal(signal.SIGKILL)
             kills += 1
         child.communicate()
+        # a kill leaves at most the submit window's ceiling of answers unknown
+        unknown = [r for r in load_state(out).jobs.values() if r.state in UNANSWERED]
+        most_unknown = max(most_unknown, len(unknown))
+        assert len(unknown) <= SUBMIT_WINDOW, unknown
 
     summary: dict[str, object] = {}
     for _ in range(6):  # resume until the run finishes (a budget stop is a finish too)
@@ -95,7 +104,8 @@ def test_invariants_hold_under_random_faults_and_kills(
     retries = sum(1 for e in events if e["ev"] == "resubmit" and "reason" in e)
     print(
         f"\nchaos seed={seed} provider={provider} jobs={jobs} faults={','.join(faults)} "
-        f"kills={kills} retries_after_failed_tasks={retries} "
+        f"kills={kills} most_unknown_after_a_kill={most_unknown} "
+        f"retries_after_failed_tasks={retries} "
         f"injected={stats['faults_injected']} lost={stats['lost_replies']} "
         f"submits={stats['submitted']} duplicates={stats['duplicate_submits']} "
         f"budget={budget} spend={state.spend_usd} by_state={summary['by_state']}"

@@ -1,7 +1,9 @@
 """Lanes: one per provider of a run, and the routing between them (failover). No I/O.
 
 A lane holds a provider's adapter, its limits (submit rate, tasks in flight, the submit
-window), its queue of jobs, its breaker and what it learned of task durations. Lanes
+window), its queue of jobs, its breaker and what it learned of task durations and submit
+latency. A job holds its place in the lane (`Hold`) until its task ends, or hands it on
+to the next submit just before. Lanes
 for providers the manifest no longer lists still follow the tasks they hold (`follows_only`):
 nothing new is submitted there. Routing picks, for a job, the first provider of its
 failover list that is in service and sells the video; taking a provider out of service
@@ -10,7 +12,6 @@ moves its waiting jobs on.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ from dataclasses import dataclass, field
 from hailuo_batch.core.capabilities import provider_violations
 from hailuo_batch.core.jobs import Job
 from hailuo_batch.policy.breaker import Breaker
-from hailuo_batch.policy.limits import ConcurrencyGate, RateLimiter
-from hailuo_batch.policy.polling import DurationEstimate
+from hailuo_batch.policy.limits import ConcurrencyGate, RateLimiter, SubmitWindow
+from hailuo_batch.policy.polling import DurationEstimate, LatencyEstimate
 from hailuo_batch.providers import Provider
+
+LEAD_PAD = 0.25  # seconds: an expected end is a guess; early costs the provider a short queue
 
 
 @dataclass(slots=True)
@@ -30,15 +33,18 @@ class Lane:
     adapter: Provider
     limiter: RateLimiter
     gate: ConcurrencyGate
-    window: asyncio.Semaphore  # submits in flight at once: a kill leaves at most this many
+    window: SubmitWindow  # submits in flight at once: a kill leaves at most its ceiling
     follows_only: bool = False  # not in the manifest: follows its tasks, takes no new job
     attach: deque[Job] = field(default_factory=deque)  # held here: followed first, never moved
     queue: deque[Job] = field(default_factory=deque)  # to submit: may fail over elsewhere
     durations: DurationEstimate = field(default_factory=DurationEstimate)
+    latency: LatencyEstimate = field(default_factory=LatencyEstimate)
     breaker: Breaker = field(default_factory=Breaker)
     rate_limited_in_a_row: int = 0
     out_of_service: str | None = None  # why no more submits go here in this run
     workers: int = 0  # slot workers alive
+    ahead: int = 0  # tasks whose slot went to the next submit before they ended
+    submits_ahead: bool = True  # until the provider says "too many" once
 
     @property
     def name(self) -> str:
@@ -47,6 +53,18 @@ class Lane:
     def __repr__(self) -> str:
         state = self.out_of_service or ("follows only" if self.follows_only else "in service")
         return f"<Lane {self.name} {state} queued={len(self.queue)} {self.gate!r}>"
+
+    @property
+    def most_workers(self) -> int:
+        """Slot workers worth having: one per slot, and one per task allowed to end ahead."""
+        return self.gate.ceiling + self.window.ceiling
+
+    def lead(self) -> float | None:
+        """How long before a task's expected end the next submit should start, so its task
+        reaches the provider as the slot frees; None when this lane does not submit ahead."""
+        if not self.submits_ahead or self.ahead >= self.window.ceiling:
+            return None
+        return (self.latency.value or 0.0) + LEAD_PAD
 
     def waiting(self) -> int:
         return len(self.attach) + len(self.queue)
@@ -57,6 +75,47 @@ class Lane:
         if self.queue and self.out_of_service is None:
             return self.queue.popleft()
         return None
+
+
+class Hold:
+    """A job's place in its lane's gate, from its submit until its task ends.
+
+    `hand_on()` gives the place to the next submit a little before the task is due to
+    end (`Lane.lead`): the provider's slot then never waits for our answer, at the
+    price of at most `window.ceiling` tasks beyond `concurrency` at the provider, each
+    for about one submit latency. A task submitted again takes its place back (`take`).
+    """
+
+    __slots__ = ("handed_on", "held", "lane")
+
+    def __init__(self, lane: Lane) -> None:
+        self.lane = lane
+        self.held = False
+        self.handed_on = False
+
+    async def take(self) -> None:
+        if self.held:
+            return
+        if self.handed_on:
+            self.handed_on = False
+            self.lane.ahead -= 1
+        await self.lane.gate.acquire()
+        self.held = True
+
+    def hand_on(self) -> None:
+        if self.held:
+            self.held, self.handed_on = False, True
+            self.lane.ahead += 1
+            self.lane.gate.release()
+
+    def let_go(self) -> None:
+        """The task ended (or the job left the lane): free whatever this hold still has."""
+        if self.held:
+            self.held = False
+            self.lane.gate.release()
+        elif self.handed_on:
+            self.handed_on = False
+            self.lane.ahead -= 1
 
 
 class Lanes:

@@ -1,10 +1,11 @@
 """The engine: lifecycle and supervision of one run; its parts are the sibling modules.
 
-One event loop. Each provider is a lane (`lanes`) with `concurrency` slot workers; a
-slot carries one job at a time from submit (`submitter`) through following its task
-(`follower`) to the download pool (`downloads`). Every state change is an event the
-recorder journals before anything acts on it, so a run killed at any instant resumes
-without paying twice.
+One event loop. Each provider is a lane (`lanes`) of slot workers; a worker carries one
+job at a time from submit (`submitter`) through following its task (`follower`) to the
+download pool (`downloads`), holding one of the lane's `concurrency` places until the
+task ends, or until just before, when the next submit may start (`lanes.Hold`). Every
+state change is an event the recorder journals before anything acts on it, so a run
+killed at any instant resumes without paying twice.
 
 Every worker runs under supervision: a worker's unexpected failure stops the run with a
 message (never lost in a callback), a full disk stops it like Ctrl-C with its state
@@ -30,7 +31,7 @@ from hailuo_batch.core.jobs import Job
 from hailuo_batch.core.layout import poster_path
 from hailuo_batch.engine.downloads import Downloads
 from hailuo_batch.engine.follower import Follower, SubmitAgain, Succeeded
-from hailuo_batch.engine.lanes import Lane, Lanes
+from hailuo_batch.engine.lanes import Hold, Lane, Lanes
 from hailuo_batch.engine.recorder import Recorder
 from hailuo_batch.engine.submitter import SubmitSettings, Submitter
 from hailuo_batch.engine.summary import Failure, RunSummary
@@ -43,6 +44,7 @@ from hailuo_batch.store.journal import free_bytes, is_disk_full
 from hailuo_batch.transport import Transport
 
 SUBMIT_DRAIN_SECONDS = 15.0  # how long a stopping run waits for answers to sent submits
+SUBMIT_WINDOW = 16  # default ceiling: 50 slots fill in about 4 s at a real API's latency
 SYNC_EVERY = 0.1  # a power cut loses at most this much of what needed no fsync at once
 
 
@@ -62,7 +64,7 @@ class RunSettings:
     checkpoint_every: float = 5.0
     seed: int | None = None
     simulated: bool = False
-    submit_window: int = 1  # submits in flight at once per provider
+    submit_window: int = SUBMIT_WINDOW  # submits in flight at once per provider, at most
 
 
 class Engine:
@@ -360,7 +362,7 @@ class Engine:
 
     def _enqueue(self, lane: Lane, job: Job, *, attach: bool = False) -> None:
         (lane.attach if attach else lane.queue).append(job)
-        while lane.workers < min(lane.gate.ceiling, lane.waiting()) and self._running:
+        while lane.workers < min(lane.most_workers, lane.waiting()) and self._running:
             lane.workers += 1
             self._slot(lane)
 
@@ -368,18 +370,23 @@ class Engine:
 
     async def _carry_all(self, lane: Lane) -> None:
         try:
-            while (job := lane.next_job()) is not None:
-                await lane.gate.acquire()
+            while True:
+                hold = Hold(lane)
                 try:
-                    await self._carry(lane, job)
+                    await hold.take()  # a place first: a job waiting stays movable till then
+                    job = lane.next_job()
+                    if job is None:
+                        return
+                    await self._carry(lane, job, hold)
                 finally:
-                    await lane.gate.release()
+                    hold.let_go()
         finally:
             lane.workers -= 1
 
-    async def _carry(self, lane: Lane, job: Job) -> None:
+    async def _carry(self, lane: Lane, job: Job, hold: Hold) -> None:
         """Take one job from wherever it stands to a finished task (or a final failure)."""
         while True:
+            await hold.take()
             rec = self.recorder.record(job.key)
             task_id = rec.task_id
             if rec.state in ("submitting", "unknown"):  # left so by a stopped run
@@ -391,7 +398,7 @@ class Engine:
                 task_id = await self.submitter.submit(lane, job)
                 if task_id is None:
                     return
-            result = await self.follower.follow(lane, job, task_id)
+            result = await self.follower.follow(lane, job, task_id, hold)
             if isinstance(result, Succeeded):
                 self.downloads.put(job, result.status)
                 return

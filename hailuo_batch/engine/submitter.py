@@ -1,7 +1,8 @@
 """The submitter: one job to one accepted task, paying at most once where we can know it.
 
 Each attempt reserves its price under the budget, journals a `SubmitIntent`, sends inside
-the lane's submit window, and journals what came of it (`policy.decisions`): accepted,
+the lane's submit window (a few at once where answers are slow, see
+`policy.limits.SubmitWindow`), and journals what came of it (`policy.decisions`): accepted,
 never sent, refused, or no answer. That outcome is journaled by the sending task itself,
 shielded from cancellation, so a run that stops mid-submit still records the answer.
 A submit with no answer may have created a task: it is looked up in the provider's task
@@ -121,7 +122,7 @@ class Submitter:
                 case decisions.Accepted(task_id):
                     lane.breaker.success()
                     lane.rate_limited_in_a_row = 0
-                    await lane.gate.grow()
+                    lane.gate.grow()
                     return task_id
                 case decisions.NeverSent():
                     self._failed_attempt(lane, job)
@@ -153,7 +154,9 @@ class Submitter:
     ) -> decisions.SubmitOutcome:
         """Send, read the answer, and journal what it came to (durably when it may cost)."""
         try:
+            started = self.clock.now()
             response = await self.transport.send(request)
+            lane.latency.add(self.clock.now() - started)  # an answer came: how long it took
             result: str | BaseException = lane.adapter.parse_submit(response)
         except (TransportError, ProviderError) as exc:
             result = exc
@@ -179,6 +182,7 @@ class Submitter:
         """Act on a clear refusal; False when this lane is done with the job."""
         match decisions.on_refusal(err):
             case "slow_down":
+                lane.submits_ahead = False  # maybe our overlap was one too many: no more
                 lane.rate_limited_in_a_row += 1
                 if lane.rate_limited_in_a_row >= 2:
                     lane.gate.shrink()  # repeated "too many": fewer tasks in flight a while

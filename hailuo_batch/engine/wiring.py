@@ -24,7 +24,7 @@ from hailuo_batch.core.keys import api_key
 from hailuo_batch.core.layout import FOLDER_LOCK, JOURNAL, LOCKFILE, RESERVE, SIMULATOR
 from hailuo_batch.engine.display import Display, RunView, Silent
 from hailuo_batch.engine.lanes import Lane, Lanes
-from hailuo_batch.engine.lifecycle import Engine, RunSettings
+from hailuo_batch.engine.lifecycle import SUBMIT_WINDOW, Engine, RunSettings
 from hailuo_batch.engine.planning import (
     IN_FLIGHT,
     ManifestSource,
@@ -316,6 +316,7 @@ def _settings(
         concurrency=concurrency,
         submit_rate=rates,
         max_attempts=limits.get("max_attempts", 3),
+        submit_window=limits.get("submit_window", SUBMIT_WINDOW),
         retry_failed=options.retry_failed,
         budget_usd=budget,
         simulated=options.simulate,
@@ -407,24 +408,24 @@ def _lanes(
     priced_only: bool,
 ) -> Lanes:
     """One lane per adapter; under a budget a lane takes only jobs it can price."""
-    from hailuo_batch.policy.limits import ConcurrencyGate, RateLimiter
+    from hailuo_batch.policy.limits import ConcurrencyGate, RateLimiter, SubmitWindow
+    from hailuo_batch.policy.polling import LatencyEstimate
 
     def can_price(provider: str, job: Job) -> bool:
         return not priced_only or price_of(provider, job) is not None
 
-    return Lanes(
-        (
-            Lane(
-                adapter,
-                RateLimiter(settings.submit_rate[adapter.name], clock),
-                ConcurrencyGate(settings.concurrency[adapter.name]),
-                asyncio.Semaphore(settings.submit_window),
-                follows_only=follows_only,
-            )
-            for adapter, follows_only in adapters
-        ),
-        can_price,
-    )
+    def lane(adapter: Provider, follows_only: bool) -> Lane:
+        latency = LatencyEstimate()
+        return Lane(
+            adapter,
+            RateLimiter(settings.submit_rate[adapter.name], clock),
+            ConcurrencyGate(settings.concurrency[adapter.name]),
+            SubmitWindow(settings.submit_window, lambda: latency.value),
+            latency=latency,
+            follows_only=follows_only,
+        )
+
+    return Lanes((lane(adapter, follows_only) for adapter, follows_only in adapters), can_price)
 
 
 @contextlib.contextmanager
