@@ -56,7 +56,8 @@ class RunStarted(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class JobDeclared(JobEvent):
-    """The job as the manifest declares it (written when new, or when id/source/meta change)."""
+    """The job as the manifest declares it (written when new, or when what is recorded of
+    it changes: id, source, meta, or the request's image names)."""
 
     KIND = "job"
     id: str

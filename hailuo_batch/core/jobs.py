@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Literal, get_args
 
 import orjson
 
 Model = Literal["hailuo-02", "video-01"]
 MODELS: tuple[Model, ...] = get_args(Model)
+MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 JobState = Literal[
     "pending",  # known locally, never sent
@@ -48,8 +50,10 @@ ErrorKind = Literal[FailureKind, "rate_limited", "transient"]
 class ImageRef:
     """A first or last frame as the manifest gave it, with what is known of its bytes.
 
-    `source` is a URL, a `data:` URI, or an absolute local path. `sha256` is of the bytes
-    (None for URLs, which are never fetched: the URL itself is the identity).
+    `source` is a URL, a `data:` URI, or an absolute local path: what the engine reads.
+    `relative` is a local file's path from the manifest's folder: what outputs record.
+    `sha256` is of the bytes (None for URLs, which are never fetched: the URL itself is
+    the identity).
     """
 
     source: str
@@ -59,6 +63,19 @@ class ImageRef:
     width: int | None = None
     height: int | None = None
     size: int | None = None  # bytes
+    relative: str | None = None  # a local file, from the manifest's folder
+
+    @property
+    def recorded(self) -> str:
+        """How the lock and every output name the image: never an absolute local path (it
+        would leak the user's folders into shared data), never a data: URI's whole base64
+        (megabytes per line); a URL as it is."""
+        if self.kind == "url":
+            return self.source
+        if self.kind == "data":
+            mime = MIME_BY_FORMAT.get(self.format or "", "application/octet-stream")
+            return f"data:{mime};sha256={self.sha256}"
+        return self.relative or PurePath(self.source).name
 
     @property
     def identity(self) -> str:
@@ -96,16 +113,24 @@ class VideoRequest:
 def _image_json(image: ImageRef | None) -> dict[str, object] | None:
     if image is None:
         return None
-    source = image.source if image.kind != "data" else f"data:({image.size} bytes)"
-    return {"source": source, "sha256": image.sha256}
+    return {"source": image.recorded, "sha256": image.sha256}
 
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """Where a job came from: the manifest (or CSV/JSONL) file and line."""
+    """Where a job came from: the manifest (or CSV/JSONL) file and line.
+
+    `file` is as problems name it (the path as given); `relative` is the file's path from
+    the manifest's folder, as the lock and outputs record it.
+    """
 
     file: str
     line: int | None
+    relative: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The source as recorded: no absolute local path, whatever the user typed."""
+        return {"file": self.relative or PurePath(self.file).name, "line": self.line}
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,15 +253,23 @@ class Engine:
 
     def _declare(self, job: Job) -> None:
         rec = self.recorder.state.jobs.get(job.key)
-        source = {"file": job.source.file, "line": job.source.line}
+        source = job.source.to_json()
         meta = dict(job.meta)
-        if rec is None or rec.id != job.id or rec.source != source or rec.meta != meta:
+        request = job.request.to_json()
+        # older locks recorded absolute image paths: declaring again records them relative
+        if (
+            rec is None
+            or rec.id != job.id
+            or rec.source != source
+            or rec.meta != meta
+            or rec.request != request
+        ):
             self.recorder.emit(
                 ev.JobDeclared(
                     key=job.key,
                     id=job.id,
                     sample=job.sample,
-                    request=job.request.to_json(),
+                    request=request,
                     source=source,
                     meta=meta,
                 )

@@ -41,6 +41,7 @@ from hailuo_batch.errors import (
     OutputFolderError,
     Problem,
 )
+from hailuo_batch.manifest.document import DICT_ORIGIN
 from hailuo_batch.manifest.plan import Plan
 from hailuo_batch.outputs.live import LiveReport
 from hailuo_batch.outputs.report import OUTPUTS
@@ -323,6 +324,14 @@ def _settings(
     )
 
 
+def _manifest_from(plan: Plan, out: Path) -> str:
+    """The manifest's path from the output folder, as the lock records it: the folder can
+    move or be shared without naming the user's folders."""
+    if plan.manifest.file == DICT_ORIGIN:
+        return DICT_ORIGIN
+    return Path(os.path.relpath(plan.manifest.path, out)).as_posix()
+
+
 async def _execute(
     plan: Plan,
     out: Path,
@@ -335,7 +344,9 @@ async def _execute(
     clock: Clock,
 ) -> RunSummary:
     state = load_state(out)  # again, under the folder lock: another run may have written
-    manifest_info = ManifestInfo(str(plan.manifest.path), plan.manifest.sha256, plan.manifest.name)
+    manifest_info = ManifestInfo(
+        _manifest_from(plan, out), plan.manifest.sha256, plan.manifest.name
+    )
     keys = frozenset(job.key for job in plan.jobs)
     document = lock_document(state, keys, manifest_info)
     written = read_lock_json(out)

@@ -20,10 +20,9 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from hailuo_batch.core.jobs import ImageRef
+from hailuo_batch.core.jobs import MIME_BY_FORMAT, ImageRef
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<b64>;base64)?,(?P<data>.*)$", re.S)
-_MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 _SCHEME = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]+)://")  # 2+ letters: not C:/
 
 
@@ -138,5 +137,5 @@ def data_uri(ref: ImageRef) -> str:
     if ref.kind != "path":
         return ref.source
     data = Path(ref.source).read_bytes()
-    mime = _MIME_BY_FORMAT.get(ref.format or "", "application/octet-stream")
+    mime = MIME_BY_FORMAT.get(ref.format or "", "application/octet-stream")
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

@@ -6,7 +6,9 @@ passed in, so the CLI wires real files and tests can wire anything.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -71,7 +73,7 @@ def build_plan(manifest: Manifest, read_rows: RowReader, read_image: ImageReader
         elif "from" in entry:
             builder.add_rows(entry, shared, label, read_rows)
         else:
-            builder.add(shared, {}, Source(builder.file, entry.line), label, [])
+            builder.add(shared, {}, builder.source(entry.line), label, [])
     return Plan(manifest, tuple(builder.jobs), (*manifest.problems, *builder.problems))
 
 
@@ -109,6 +111,7 @@ class _Builder:
     def __init__(self, manifest: Manifest, read_image: ImageReader) -> None:
         self.manifest = manifest
         self.file = manifest.file
+        self.folder = manifest.path.parent  # what recorded paths are relative to
         self.read_image = read_image
         self.validator = expanded_job_check()
         self.jobs: list[Job] = []
@@ -129,7 +132,7 @@ class _Builder:
         if typos:
             return
         names = list(matrix)
-        source = Source(self.file, entry.line)
+        source = self.source(entry.line)
         for combo in itertools.product(*(matrix[name] for name in names)):
             fields, meta = _split({**shared, **dict(zip(names, combo, strict=True))})
             problems = job_schema_problems(self.validator, fields, self.file, label, entry.line)
@@ -145,7 +148,7 @@ class _Builder:
         except ValueError as exc:
             self.problems.append(Problem(self.file, entry.line, str(exc), label))
             return
-        file, folder = str(path), path.parent
+        file, folder, relative = str(path), path.parent, _relative(path, self.folder)
         self.problems += [Problem(file, line, message, label) for line, message in table.problems]
         cells = (value for _, row in table.rows for value in _templates(row))
         typos = self._misnamed(table.names, shared, cells)
@@ -159,7 +162,11 @@ class _Builder:
             fields, meta = _split({**shared, **row})
             row_label = str(fields.get("id", f"{path.name}:{line}"))
             problems = job_schema_problems(self.validator, fields, file, row_label, line)
-            self.add(fields, meta, Source(file, line), row_label, problems, folder)
+            self.add(fields, meta, Source(file, line, relative), row_label, problems, folder)
+
+    def source(self, line: int | None) -> Source:
+        """A line of the manifest itself."""
+        return Source(self.file, line, self.manifest.path.name)
 
     def _misnamed(
         self, names: Iterable[str], shared: Mapping[str, Any], cells: Iterable[Any]
@@ -205,9 +212,15 @@ class _Builder:
             if name in merged:
                 text = self._render(merged[name], variables, name, found)
                 try:
-                    images[name] = self.read_image(text, image_base or self.manifest.path.parent)
+                    image = self.read_image(text, image_base or self.folder)
                 except ValueError as exc:
                     found.append(f"`{name}`: {exc}")
+                    continue
+                if image.kind == "path":
+                    image = dataclasses.replace(
+                        image, relative=_relative(image.source, self.folder)
+                    )
+                images[name] = image
         if found:
             self.problems += [Problem(source.file, source.line, m, label) for m in found]
             return
@@ -238,6 +251,11 @@ class _Builder:
                 "write {{ and }} for literal braces"
             )
         return text
+
+
+def _relative(path: str | Path, folder: Path) -> str:
+    """How outputs name a local file: from the manifest's folder, with `/`, never absolute."""
+    return Path(os.path.relpath(path, folder)).as_posix()
 
 
 def _job_id(given: str | None, prompt: str, key: str, sample: int) -> str:
