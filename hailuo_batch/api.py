@@ -29,10 +29,10 @@ from hailuo_batch.core.events import Event
 from hailuo_batch.core.layout import JOURNAL, LOCKFILE
 from hailuo_batch.engine import planning
 from hailuo_batch.engine.planning import PlanView
-from hailuo_batch.errors import NotAnOutputFolderError
 from hailuo_batch.manifest.plan import Plan
 from hailuo_batch.store.fold import JobRecord
-from hailuo_batch.store.lockfile import LockDocument, read_lock
+from hailuo_batch.store.folder import read_folder
+from hailuo_batch.store.lockfile import LockDocument
 from hailuo_batch.store.status import FolderStatus, folder_status
 
 if TYPE_CHECKING:  # the run's and the outputs' modules load when first used: validate is fast
@@ -213,11 +213,9 @@ class OutputFolder:
         return f"OutputFolder({str(self.path)!r})"
 
     def lock(self) -> LockDocument:
-        """The folded state as last written; NotAnOutputFolderError if no run wrote here."""
-        found = read_lock(self.path)
-        if found is None:
-            raise NotAnOutputFolderError(str(self.path))
-        return found
+        """The folded state as last written (the journal folded, before a run's first
+        checkpoint); NotAnOutputFolderError if no run wrote here."""
+        return read_folder(self.path)
 
     def status(self) -> FolderStatus:
         """Jobs per state, failures, spend, superseded and simulated videos: `status`."""

@@ -163,12 +163,15 @@ class OutputLockedError(HailuoBatchError):
 
 
 class NotAnOutputFolderError(HailuoBatchError):
-    """A folder given to `report` or `verify` has no lockfile: no run has written to it."""
+    """A folder given to `status`, `report` or `verify` has neither a journal nor a
+    lockfile (or only a lockfile that is not one): no run has written to it."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(
+        self, path: str, reason: str = "has no journal.jsonl or manifest.lock.json"
+    ) -> None:
         self.path = path
         super().__init__(
-            f"{path} has no manifest.lock.json: it is not an output folder of hailuo-batch "
+            f"{path} {reason}: it is not an output folder of hailuo-batch "
             "(give the folder a manifest's `output:` or `--out` names, after a `run`)"
         )
 

@@ -96,7 +96,7 @@ def test_csv_has_one_row_per_video_with_iso_times(
 def test_report_of_a_folder_without_a_lock_is_exit_2(tmp_path: Path) -> None:
     result = run_line("report", str(tmp_path))
     assert result.exit_code == 2
-    assert "has no manifest.lock.json" in result.output
+    assert "has no journal.jsonl or manifest.lock.json" in result.output
 
 
 def test_results_lines_are_appended_as_jobs_finish_and_rewritten_complete(

@@ -1,5 +1,6 @@
 """`report.html` and the `report` command: the gallery and the data-set index rebuilt from
-the lockfile alone, without the network. Writes files.
+the lockfile alone (the journal, before a run's first checkpoint), without the network.
+Writes files.
 """
 
 from __future__ import annotations
@@ -9,12 +10,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hailuo_batch.core.layout import REPORT, RESULTS, poster_path
-from hailuo_batch.errors import NotAnOutputFolderError
 from hailuo_batch.outputs import gallery, probe
 from hailuo_batch.outputs.results import write_csv, write_results
 from hailuo_batch.store.atomic import atomic_write
 from hailuo_batch.store.fold import JobRecord
-from hailuo_batch.store.lockfile import LockDocument, read_lock
+from hailuo_batch.store.folder import read_folder
+from hailuo_batch.store.lockfile import LockDocument
 
 OUTPUTS = (RESULTS, REPORT)  # what a run keeps current in the output folder
 DEFAULT_FORMATS = ("html", "jsonl")  # of "html", "jsonl", "csv"
@@ -35,10 +36,9 @@ def write_html(folder: Path, lock: LockDocument, *, now: float | None = None) ->
 
 
 def build_report(folder: Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
-    """(Re)write the asked outputs ("html", "jsonl", "csv") of a folder from its lockfile."""
-    lock = read_lock(folder)
-    if lock is None:
-        raise NotAnOutputFolderError(str(folder))
+    """(Re)write the asked outputs ("html", "jsonl", "csv") of a folder from its lockfile
+    (from its journal in a run's first seconds)."""
+    lock = read_folder(folder)
     writers = {"html": write_html, "jsonl": write_results, "csv": write_csv}
     return [writers[fmt](folder, lock) for fmt in dict.fromkeys(formats)]
 

@@ -22,10 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER
-from hailuo_batch.errors import NotAnOutputFolderError
 from hailuo_batch.outputs import probe
 from hailuo_batch.store.fold import JobRecord
-from hailuo_batch.store.lockfile import read_lock
+from hailuo_batch.store.folder import read_folder
 
 DURATION_TOLERANCE = 0.5  # seconds; Hailuo's "6 s" clips are a few frames short of 6 s
 SHORT_SIDE_BY_RESOLUTION = {"512P": 512, "720P": 720, "768P": 768, "1080P": 1080}
@@ -88,9 +87,7 @@ def verify_folder(folder: Path) -> Verification:
     was paid for. Files are hashed and probed on a few threads (both release the GIL),
     so a large data set is checked at disk speed.
     """
-    lock = read_lock(folder)
-    if lock is None:
-        raise NotAnOutputFolderError(str(folder))
+    lock = read_folder(folder)
     current = lock.current()
     done = [job for job in current if job.state == "done"]
     lost = [

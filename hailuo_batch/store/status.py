@@ -11,10 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from hailuo_batch.core.layout import JOURNAL, LOCKFILE
-from hailuo_batch.errors import NotAnOutputFolderError
 from hailuo_batch.store.fold import JobRecord, OutOfService, Spend, load_state
-from hailuo_batch.store.lockfile import read_lock_json
+from hailuo_batch.store.folder import lock_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +62,8 @@ class FolderStatus:
 
 def folder_status(folder: Path) -> FolderStatus:
     """The status of an output folder; NotAnOutputFolderError if no run wrote to it."""
-    if not (folder / JOURNAL).exists() and not (folder / LOCKFILE).exists():
-        raise NotAnOutputFolderError(str(folder))
+    lock = lock_json(folder) or {}
     state = load_state(folder)
-    lock = read_lock_json(folder) or {}
     in_manifest = {k: bool(v.get("in_manifest", True)) for k, v in lock.get("jobs", {}).items()}
     current = [r for k, r in sorted(state.jobs.items()) if in_manifest.get(k, True)]
     left = [r for k, r in sorted(state.jobs.items()) if not in_manifest.get(k, True)]
