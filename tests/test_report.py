@@ -9,11 +9,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from hailuo_batch.core import events as ev
 from hailuo_batch.outputs import gallery
 from hailuo_batch.outputs.live import LiveReport
 from hailuo_batch.outputs.report import build_report
-from hailuo_batch.outputs.results import result_row
+from hailuo_batch.outputs.results import result_row, write_csv
 from hailuo_batch.store.fold import JobRecord, RunState
 from hailuo_batch.store.lockfile import LockDocument, ManifestInfo, lock_document, read_lock
 from tests.helpers.cli import ROOT, run_line, write_manifest
@@ -97,6 +99,39 @@ def test_report_of_a_folder_without_a_lock_is_exit_2(tmp_path: Path) -> None:
     result = run_line("report", str(tmp_path))
     assert result.exit_code == 2
     assert "has no journal.jsonl or manifest.lock.json" in result.output
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        '=HYPERLINK("http://x","y")',
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+9)*cmd|' /C calc'!A0",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+    ids=["equals", "plus", "minus", "at", "tab", "carriage-return"],
+)
+def test_csv_cells_a_spreadsheet_would_run_are_quoted_and_numbers_stay_numbers(
+    tmp_path: Path, prompt: str
+) -> None:
+    """OWASP's CSV injection advice: a leading single quote makes the cell text."""
+    lock = _document(
+        prompt,
+        sha256="f" * 64,
+        bytes=1234,
+        media={"width": 1366, "height": 768, "fps": 25.0},
+        warnings=["=1+1 looks like a formula"],
+        cost_usd=-0.5,
+    )
+    write_csv(tmp_path, lock)
+    with (tmp_path / "results.csv").open(encoding="utf-8-sig", newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert row["prompt"] == "'" + prompt
+    assert row["warnings"] == "'=1+1 looks like a formula"
+    assert (row["bytes"], row["width"], row["fps"]) == ("1234", "1366", "25.0")
+    assert row["cost_usd"] == "-0.5"  # a number, not text: nothing for a spreadsheet to run
 
 
 def test_results_lines_are_appended_as_jobs_finish_and_rewritten_complete(

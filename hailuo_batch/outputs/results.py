@@ -3,7 +3,8 @@ Writes files.
 
 A line of `results.jsonl` holds everything needed to rebuild or audit one video. Only
 jobs of the current manifest are listed; jobs that left it stay in the lockfile (and are
-listed by `status` and the report when their videos were paid for).
+listed by `status` and the report when their videos were paid for). results.csv is for
+spreadsheets, so a text cell a spreadsheet would run as a formula is neutralised.
 """
 
 from __future__ import annotations
@@ -85,7 +86,10 @@ def write_csv(folder: Path, lock: LockDocument) -> Path:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, CSV_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(_flat(row) for row in result_rows(lock))
+    writer.writerows(
+        {name: neutralised(value) for name, value in _flat(row).items()}
+        for row in result_rows(lock)
+    )
     path = folder / RESULTS_CSV
     atomic_write(path, buffer.getvalue().encode("utf-8-sig"))
     return path
@@ -131,6 +135,19 @@ def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
         "manifest_sha256": row["manifest"]["sha256"],
         "tool_version": row["tool"]["version"],
     }
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet run a cell as a formula (OWASP's CSV injection list)."""
+
+
+def neutralised(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text, never runs: text starting like a formula
+    gets a leading single quote, as OWASP advises (a prompt could hold
+    `=HYPERLINK(...)`); numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _iso(seconds: float | None) -> str | None:
