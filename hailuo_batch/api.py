@@ -250,10 +250,20 @@ class OutputFolder:
         return verify_folder(self.path)
 
     def write_report(self, formats: Iterable[str] = ("html", "jsonl")) -> list[Path]:
-        """(Re)write report.html, results.jsonl or results.csv: `report --format ...`."""
+        """(Re)write report.html, results.jsonl (with videos/metadata.jsonl), results.csv
+        or results.parquet: `report --format ...`."""
         from hailuo_batch.outputs.report import build_report
 
         return build_report(self.path, formats)
+
+    def split_word_videos(self) -> list[str]:
+        """Videos whose names `datasets` would take for a split (`test-fox.mp4`): loading
+        `videos/` with `data_dir=` alone would then drop the rest (see README)."""
+        from hailuo_batch.core.layout import VIDEOS
+        from hailuo_batch.outputs.metadata import split_word_files
+
+        folder = self.path / VIDEOS
+        return split_word_files(p.name for p in folder.glob("*.mp4")) if folder.is_dir() else []
 
     @property
     def exists(self) -> bool:

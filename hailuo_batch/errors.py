@@ -7,6 +7,8 @@
     ├── KeyFormatError(variable)           2  an API key with control characters; nothing sent
     ├── NotAnOutputFolderError(path)       2  status/report/verify on a folder no run wrote
     ├── JournalError(message)              2  a journal damaged before its last line
+    ├── MissingPackageError(what, extra)   2  an output format whose optional package is
+    │                                         not installed; says how to install it
     ├── MissingKeyError(provider, ...)     3  a provider holds tasks and its key is not set;
     │                                         nothing sent
     ├── OutputLockedError(path)            3  another run holds the output folder
@@ -173,6 +175,16 @@ class NotAnOutputFolderError(HailuoBatchError):
         super().__init__(
             f"{path} {reason}: it is not an output folder of hailuo-batch "
             "(give the folder a manifest's `output:` or `--out` names, after a `run`)"
+        )
+
+
+class MissingPackageError(HailuoBatchError):
+    """An optional output format whose package is not installed."""
+
+    def __init__(self, what: str, package: str, extra: str) -> None:
+        super().__init__(
+            f"{what} needs {package}, which is not installed: "
+            f"pip install 'hailuo-batch[{extra}]' (or pip install {package})"
         )
 
 

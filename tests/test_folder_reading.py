@@ -53,7 +53,7 @@ def test_a_folder_whose_lockfile_is_not_one_is_not_an_output_folder(
 def test_a_folder_with_a_journal_only_is_read_from_its_journal(tmp_path: Path) -> None:
     """As in a run's first seconds, before its first checkpoint writes the lockfile."""
     out = _quickstart(tmp_path)
-    for made in ("manifest.lock.json", "results.jsonl", "report.html"):
+    for made in ("manifest.lock.json", "results.jsonl", "report.html", "videos/metadata.jsonl"):
         (out / made).unlink()
     shutil.rmtree(out / "thumbs")
     status = run_line("status", str(out), "--json")
@@ -66,6 +66,7 @@ def test_a_folder_with_a_journal_only_is_read_from_its_journal(tmp_path: Path) -
     assert report.exit_code == 0, report.output
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert [row["id"] for row in rows] == ["car", "fox", "koi"]
+    assert len((out / "videos" / "metadata.jsonl").read_text().splitlines()) == 3
     assert "A red fox trots" in (out / "report.html").read_text()
     assert not (out / "manifest.lock.json").exists()  # the run writes the lockfile, not report
 

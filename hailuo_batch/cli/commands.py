@@ -353,9 +353,10 @@ def _status_text(found: FolderStatus) -> str:
 @click.option(
     "--format",
     "formats",
-    type=click.Choice(["html", "jsonl", "csv"]),
+    type=click.Choice(["html", "jsonl", "csv", "parquet"]),
     multiple=True,
-    help="What to write: html (report.html), jsonl (results.jsonl), csv (results.csv). "
+    help="What to write: html (report.html), jsonl (results.jsonl and "
+    "videos/metadata.jsonl), csv (results.csv), parquet (results.parquet, needs pyarrow). "
     "Repeatable; default html and jsonl.",
 )
 def report(folder: Path, formats: tuple[str, ...]) -> None:
@@ -363,18 +364,30 @@ def report(folder: Path, formats: tuple[str, ...]) -> None:
 
     report.html is a self-contained page (videos, posters, prompts, failures, search);
     results.jsonl has one line per finished video with its request, provider, timings,
-    cost, sha256 and probed media facts; results.csv is the same for spreadsheets.
+    cost, sha256 and probed media facts; videos/metadata.jsonl holds the same lines for
+    Hugging Face `datasets` (load_dataset("videofolder", data_dir="OUT/videos"));
+    results.csv is the same for spreadsheets, results.parquet for data frames.
 
     \b
     Example:
       hailuo-batch report out/quickstart
-      hailuo-batch report out/quickstart --format csv
+      hailuo-batch report out/quickstart --format csv --format parquet
     """
     from hailuo_batch import api
     from hailuo_batch.outputs.report import DEFAULT_FORMATS
 
-    for path in api.OutputFolder(folder).write_report(formats or DEFAULT_FORMATS):
+    output = api.OutputFolder(folder)
+    for path in output.write_report(formats or DEFAULT_FORMATS):
         click.echo(f"wrote {path}", err=True)
+    split_words = output.split_word_videos()
+    if split_words:
+        click.echo(
+            f"note: `datasets` takes {', '.join(split_words[:3])}"
+            f"{' and others' if len(split_words) > 3 else ''} for a split (a name with train, "
+            'val, dev, test or eval): load the folder with data_files="*" as well as '
+            "data_dir (README: Load as a data set)",
+            err=True,
+        )
 
 
 @cli.command()

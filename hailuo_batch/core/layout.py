@@ -4,7 +4,8 @@ journal.jsonl         the truth: append-only events
 manifest.lock.json    the journal folded (deterministic, diff-friendly)
 videos/<id>.mp4       finished videos (written as `.part`, then renamed)
 thumbs/<id>.jpg       their poster frames
-results.jsonl         the data set's index; results.csv on demand
+videos/metadata.jsonl the same lines, for Hugging Face `datasets` (videofolder)
+results.jsonl         the data set's index; results.csv and results.parquet on demand
 report.html           the gallery
 .hailuo-batch.lock    the folder lock of the run in progress
 .simulator/           the simulator's task file under `run --simulate`
@@ -22,6 +23,8 @@ VIDEOS = "videos"
 THUMBS = "thumbs"
 RESULTS = "results.jsonl"
 RESULTS_CSV = "results.csv"
+RESULTS_PARQUET = "results.parquet"
+METADATA = f"{VIDEOS}/metadata.jsonl"
 REPORT = "report.html"
 SIMULATOR = ".simulator"
 

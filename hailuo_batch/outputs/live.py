@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from hailuo_batch.core.events import Done, Event
-from hailuo_batch.core.layout import RESULTS
 from hailuo_batch.outputs.report import write_html
-from hailuo_batch.outputs.results import result_line, result_row, write_results
+from hailuo_batch.outputs.results import append_result, result_row, write_results
 from hailuo_batch.store.fold import JobRecord
 from hailuo_batch.store.lockfile import LockDocument
 
@@ -57,9 +56,7 @@ class LiveReport:
     def on_event(self, event: Event, record: JobRecord | None) -> None:
         if not isinstance(event, Done) or record is None:
             return
-        line = result_line(result_row(record, self._lock.manifest, self._lock.tool_version))
-        with (self.folder / RESULTS).open("ab") as handle:
-            handle.write(line)
+        append_result(self.folder, result_row(record, self._lock.manifest, self._lock.tool_version))
 
     def checkpoint(self, document: Mapping[str, Any]) -> None:
         self._document = document

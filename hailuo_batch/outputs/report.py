@@ -6,19 +6,20 @@ Writes files.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from hailuo_batch.core.layout import REPORT, RESULTS, poster_path
+from hailuo_batch.core.layout import METADATA, REPORT, RESULTS, poster_path
 from hailuo_batch.outputs import gallery, probe
+from hailuo_batch.outputs.parquet import write_parquet
 from hailuo_batch.outputs.results import write_csv, write_results
 from hailuo_batch.store.atomic import atomic_write
 from hailuo_batch.store.fold import JobRecord
 from hailuo_batch.store.folder import read_folder
 from hailuo_batch.store.lockfile import LockDocument
 
-OUTPUTS = (RESULTS, REPORT)  # what a run keeps current in the output folder
-DEFAULT_FORMATS = ("html", "jsonl")  # of "html", "jsonl", "csv"
+OUTPUTS = (RESULTS, METADATA, REPORT)  # what a run keeps current in the output folder
+DEFAULT_FORMATS = ("html", "jsonl")  # of "html", "jsonl", "csv", "parquet"
 
 
 def write_html(folder: Path, lock: LockDocument, *, now: float | None = None) -> Path:
@@ -36,11 +37,18 @@ def write_html(folder: Path, lock: LockDocument, *, now: float | None = None) ->
 
 
 def build_report(folder: Path, formats: Iterable[str] = DEFAULT_FORMATS) -> list[Path]:
-    """(Re)write the asked outputs ("html", "jsonl", "csv") of a folder from its lockfile
-    (from its journal in a run's first seconds)."""
+    """(Re)write the asked outputs of a folder from its lockfile (from its journal in a
+    run's first seconds): "html", "jsonl" (results.jsonl and videos/metadata.jsonl),
+    "csv", "parquet" (MissingPackageError without pyarrow)."""
     lock = read_folder(folder)
-    writers = {"html": write_html, "jsonl": write_results, "csv": write_csv}
-    return [writers[fmt](folder, lock) for fmt in dict.fromkeys(formats)]
+    writers: dict[str, Callable[[Path, LockDocument], Path | list[Path]]] = {
+        "html": write_html,
+        "jsonl": write_results,
+        "csv": write_csv,
+        "parquet": write_parquet,
+    }
+    written = [writers[fmt](folder, lock) for fmt in dict.fromkeys(formats)]
+    return [path for item in written for path in (item if isinstance(item, list) else [item])]
 
 
 def _poster(folder: Path, job: JobRecord) -> str | None:

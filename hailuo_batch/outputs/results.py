@@ -1,5 +1,5 @@
-"""The data set's index: `results.jsonl` (and `results.csv`), built from the lockfile.
-Writes files.
+"""The data set's index: `results.jsonl`, `videos/metadata.jsonl` (the same lines, for
+Hugging Face `datasets`) and `results.csv`, built from the lockfile. Writes files.
 
 A line of `results.jsonl` holds everything needed to rebuild or audit one video. Only
 jobs of the current manifest are listed; jobs that left it stay in the lockfile (and are
@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from hailuo_batch.core.layout import RESULTS, RESULTS_CSV
+from hailuo_batch.outputs.metadata import append_metadata, write_metadata
 from hailuo_batch.store.atomic import atomic_write
 from hailuo_batch.store.fold import JobRecord
 from hailuo_batch.store.lockfile import LockDocument, ManifestInfo
@@ -74,11 +75,20 @@ def result_rows(lock: LockDocument) -> list[dict[str, Any]]:
     ]
 
 
-def write_results(folder: Path, lock: LockDocument) -> Path:
-    """Rewrite `results.jsonl` complete: one line per finished video of the manifest."""
+def write_results(folder: Path, lock: LockDocument) -> list[Path]:
+    """Rewrite `results.jsonl` and `videos/metadata.jsonl` complete: one line per finished
+    video of the manifest."""
+    rows = result_rows(lock)
     path = folder / RESULTS
-    atomic_write(path, b"".join(result_line(row) for row in result_rows(lock)))
-    return path
+    atomic_write(path, b"".join(result_line(row) for row in rows))
+    return [path, write_metadata(folder, rows)]
+
+
+def append_result(folder: Path, row: Mapping[str, Any]) -> None:
+    """One more finished video, appended to `results.jsonl` and `videos/metadata.jsonl`."""
+    with (folder / RESULTS).open("ab") as handle:
+        handle.write(result_line(row))
+    append_metadata(folder, row)
 
 
 def write_csv(folder: Path, lock: LockDocument) -> Path:
