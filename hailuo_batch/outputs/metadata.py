@@ -23,7 +23,7 @@ read at 4.x-5.x) needs, and how the lines answer it:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -115,22 +115,22 @@ def representatives_first(lines: Sequence[dict[str, Any]]) -> list[dict[str, Any
     front: list[dict[str, Any]] = []
     rest: list[dict[str, Any]] = []
     for line in lines:
-        shapes = set(_leaves(line)) - seen
-        seen |= shapes
-        (front if shapes else rest).append(line)
+        before = len(seen)
+        _add_leaves(line, "", seen)
+        (front if len(seen) > before else rest).append(line)
     return front + rest
 
 
-def _leaves(value: Any, path: str = "") -> Iterator[str]:
-    """The paths of the non-null leaves of a JSON value (`request.image.source`)."""
+def _add_leaves(value: Any, path: str, into: set[str]) -> None:
+    """Add the paths of the non-null leaves of a JSON value (`.request.image.source`)."""
     if isinstance(value, dict):
         for name, item in value.items():
-            yield from _leaves(item, f"{path}.{name}")
+            _add_leaves(item, f"{path}.{name}", into)
     elif isinstance(value, list):
         for item in value:
-            yield from _leaves(item, f"{path}[]")
+            _add_leaves(item, f"{path}[]", into)
     elif value is not None:
-        yield path
+        into.add(path)
 
 
 def split_word_files(names: Iterable[str]) -> list[str]:
