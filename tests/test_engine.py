@@ -184,7 +184,7 @@ def test_a_worker_failure_stops_the_run_with_a_message_not_a_lost_callback(
             raise RuntimeError("a bug in the poll path")
         return None
 
-    server.script += [broken] * 10  # type: ignore[list-item]
+    server.script += [broken] * 10
     summary = run(manifest(tmp_path, 2), server)
     assert summary.exit_code == 3
     assert "internal error" in (summary.stopped or "") and "RuntimeError" in (summary.stopped or "")
@@ -219,7 +219,7 @@ def test_spread_routing_keeps_every_provider_busy_at_once(tmp_path: Path) -> Non
     path = manifest(tmp_path, 12, provider="[novita, gmi, aimlapi]", extra="routing: spread\n")
     summary = run(path, server)
     assert summary.by_state == {"done": 12}
-    made = {}
+    made: dict[str | None, int] = {}
     for rec in load_state(tmp_path / "out").jobs.values():
         made[rec.provider] = made.get(rec.provider, 0) + 1
     assert set(made) == {"novita", "gmi", "aimlapi"} and min(made.values()) >= 2, made

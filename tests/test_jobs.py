@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hailuo_batch.core.jobs import ImageRef, VideoRequest, job_key
+from hailuo_batch.core.jobs import ImageRef, Model, VideoRequest, job_key
 from hailuo_batch.manifest.document import load_manifest
 from hailuo_batch.manifest.images import image_ref
 from hailuo_batch.manifest.plan import build_plan
@@ -40,7 +40,7 @@ def test_changing_one_field_changes_the_key(
     request: VideoRequest, sample: int, data: st.DataObject
 ) -> None:
     """Every field that decides the video is in the key."""
-    other_model = "video-01" if request.model == "hailuo-02" else "hailuo-02"
+    other_model: Model = "video-01" if request.model == "hailuo-02" else "hailuo-02"
     changed = data.draw(
         st.sampled_from(
             [

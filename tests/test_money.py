@@ -15,7 +15,7 @@ PRICES = "prices: {novita: {6s-768P: 0.28}, aimlapi: {6s-768P: 0.30}}\n"
 
 
 def by_provider(sim: SimThread, name: str, counter: str) -> int:
-    return int(sim.stats()["by_provider"][name][counter])  # type: ignore[index]
+    return int(sim.stats()["by_provider"][name][counter])
 
 
 def test_budget_caps_submits_and_a_bigger_budget_finishes_the_rest(
