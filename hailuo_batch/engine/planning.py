@@ -211,8 +211,11 @@ def plan_view(source: ManifestSource, out: Path | None, environ: Mapping[str, st
     plan, warnings = load_plan(source, environ, keys="warning")
     output = output_folder(plan, out)
     standing = Standing.of(plan, output)
-    concurrency = plan.manifest.limits.get(
-        "concurrency", CAPABILITIES_BY_PROVIDER[plan.manifest.providers[0]].default_concurrency
+    manifest = plan.manifest
+    working = manifest.providers if manifest.routing == "spread" else manifest.providers[:1]
+    concurrency = sum(  # the slots that work at once: every provider's, when spread
+        manifest.limits.get("concurrency", CAPABILITIES_BY_PROVIDER[name].default_concurrency)
+        for name in working
     )
     est = estimate(plan, standing, lambda p, r: job_price(plan, p, r), concurrency)
     return PlanView(plan, standing, est, warnings, output)
