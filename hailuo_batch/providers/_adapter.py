@@ -16,7 +16,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
 
-from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, MODEL_RULES, Capabilities
+from hailuo_batch.core.capabilities import (
+    CAPABILITIES_BY_PROVIDER,
+    Capabilities,
+    model_violations,
+    provider_violations,
+)
 from hailuo_batch.core.http import (
     HttpRequest,
     HttpResponse,
@@ -97,15 +102,9 @@ class Adapter(ABC):
         `validate` checks the same table first; this guard stops a request that slipped
         past it from being silently changed (an end frame dropped, another model's path).
         """
-        problem = None
-        if request.model not in self.capabilities.models:
-            problem = f"{self.name} does not sell {request.model}"
-        elif images.last and not (
-            self.capabilities.end_frame and MODEL_RULES[request.model].end_frame_resolutions
-        ):
-            problem = f"{self.name} takes no end frame for {request.model}"
-        if problem:
-            raise ProviderError("invalid_input", self.name, problem)
+        problems = provider_violations(self.capabilities, request) or model_violations(request)
+        if problems:
+            raise ProviderError("invalid_input", self.name, f"{self.name}: {problems[0]}")
 
     def _ok_json(self, response: HttpResponse) -> dict[str, object]:
         """The body of a 2xx answer as a JSON object; anything else raises classified."""

@@ -1,6 +1,6 @@
 """AI/ML API's current video-generation protocol: requests and readings. No I/O.
 
-PROVIDERS.md §5 and §11 (aimlapi SDK): `POST /v2/video/generations` with a `model` in
+docs/providers/aimlapi.md (and the aimlapi SDK): `POST /v2/video/generations` with a `model` in
 the body, polled at `GET /v2/video/generations?generation_id=`. The legacy per-vendor
 paths are not used. The URL is signed with an `Expires=` epoch. Times are in seconds.
 """

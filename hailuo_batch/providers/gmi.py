@@ -1,6 +1,6 @@
 """GMI Cloud's request-queue protocol: requests and readings for Hailuo-02. No I/O.
 
-PROVIDERS.md §4 and §11 (gmicloud SDK): submit `{"model", "payload"}` to the queue, read
+docs/providers/gmi.md (and the gmicloud SDK): submit `{"model", "payload"}` to the queue, read
 status and outcome from one detail endpoint, list requests per model to reconcile a
 submit whose reply was lost. GMI documents no URL lifetime. Times are in seconds.
 """

@@ -1,6 +1,6 @@
 """MiniMax's own video API (v1): submit, query, files/retrieve. No I/O.
 
-PROVIDERS.md §1 and §11 (minimax-mcp): errors come back as HTTP 200 with a non-zero
+docs/providers/minimax.md (and minimax-mcp): errors come back as HTTP 200 with a non-zero
 `base_resp.status_code`, so every parse checks `base_resp` and never trusts the HTTP
 code alone. A `Success` poll carries only a `file_id`: the URL takes a third call
 (`finalizing` until then) and lives 1 hour. The v1 API has no task list: a submit whose

@@ -1,6 +1,6 @@
 """Novita AI's v3 async protocol, also spoken by HighwayAPI (its white-label). No I/O.
 
-PROVIDERS.md §2-3: Hailuo-02 at `POST /v3/async/minimax-hailuo-02`, Video-01 at
+docs/providers/novita.md: Hailuo-02 at `POST /v3/async/minimax-hailuo-02`, Video-01 at
 `POST /v3/async/minimax-video-01`, both polled at `GET /v3/async/task-result`. The
 video URL is in the poll answer: two steps, no retrieve. Times are in seconds.
 """

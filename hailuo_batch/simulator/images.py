@@ -1,6 +1,6 @@
 """First/last frame images as the services receive them: a URL or a data URI. No I/O.
 
-The documented limits (PROVIDERS.md, common model constraints): JPG/JPEG/PNG (plus WebP
+The documented limits (docs/providers/README.md, common model constraints): JPG/JPEG/PNG (plus WebP
 on MiniMax), under 20 MB, short side above 300 px, aspect between 2:5 and 5:2. Data URIs
 are decoded and their header read with Pillow; URLs are never fetched, so only their
 scheme is checked (and a URL first frame gives no picture to draw).
