@@ -171,6 +171,8 @@ def plan_command(manifest: Path, out: Path | None, as_json: bool, limit: int) ->
         f"\n{est.jobs} job(s): {', '.join(parts)}; "
         f"estimated cost {cost}, about {est.estimated_seconds / 60:.0f} min"
     )
+    for line in view.price_sources():
+        click.echo(f"price of {line}")
     if est.unpriced:
         click.echo(
             "no known price for: "

@@ -247,7 +247,9 @@ CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
         key_env_var="GMI_API_KEY",
         offers={
             # UNVERIFIED: GMI confirms Minimax-Hailuo-2.3(-Fast); 02 follows the pattern.
-            "hailuo-02": Offer("Minimax-Hailuo-02", "UNVERIFIED", _G, local_images=False),
+            "hailuo-02": Offer(
+                "Minimax-Hailuo-02", "UNVERIFIED", _G, end_frame=False, local_images=False
+            ),
             "hailuo-2.3": Offer("Minimax-Hailuo-2.3", "H", _G, local_images=False),
             "hailuo-2.3-fast": Offer("Minimax-Hailuo-2.3-Fast", "H", _G, local_images=False),
             "h3": Offer("MiniMax-H3", "M", _G, local_images=False),
@@ -355,10 +357,11 @@ def model_violations(request: VideoRequest) -> list[str]:
     found: list[str] = []
     if request.duration not in rules.durations:
         found.append(
-            f"{model} makes {_durations(rules.durations)} s videos (got {request.duration})"
+            f"{model} makes {_durations(rules.durations)} s videos "
+            f"(got duration {request.duration})"
         )
     if request.resolution not in rules.resolutions:
-        allowed = ", ".join(sorted(rules.resolutions))
+        allowed = _resolutions(rules.resolutions)
         found.append(f"{model} resolution must be {allowed} (got {request.resolution})")
     longest = rules.max_duration_by_resolution.get(request.resolution)
     if longest is not None and request.duration > longest:
@@ -376,16 +379,16 @@ def model_violations(request: VideoRequest) -> list[str]:
         if not rules.end_frame_resolutions:
             found.append(f"{model} has no last frame{_who_else('end_image')}")
         elif request.resolution not in rules.end_frame_resolutions:
-            allowed = ", ".join(sorted(rules.end_frame_resolutions))
+            allowed = _resolutions(rules.end_frame_resolutions)
             found.append(
                 f"first+last frame mode needs resolution {allowed} (got {request.resolution})"
             )
         if request.image is None and model != "h3":
             found.append("`end_image:` needs a first frame `image:` too")
-    if rules.subject and request.subject is None:
-        found.append(f"{model} makes video from a subject: add `subject:` (an image)")
-    if not rules.subject and request.subject is not None:
-        found.append(f"{model} takes no `subject:`{_who_else('subject')}")
+    if rules.subject and request.subject_reference is None:
+        found.append(f"{model} makes video from a subject: add `subject_reference:` (an image)")
+    if not rules.subject and request.subject_reference is not None:
+        found.append(f"{model} takes no `subject_reference:`{_who_else('subject')}")
     if request.references and not rules.references:
         found.append(f"{model} takes no `references:`{_who_else('references')}")
     if request.references and (request.image or request.end_image):
@@ -411,6 +414,13 @@ def _ratio_problem(model: str, rules: ModelRules, ratio: str) -> str:
     if not rules.ratios:
         return f"{model} takes no `ratio:`{_who_else('ratio')}"
     return f"{model} ratio must be one of {', '.join(sorted(rules.ratios))} (got {ratio})"
+
+
+RESOLUTION_ORDER = ("512P", "720P", "768P", "1080P", "2K")
+
+
+def _resolutions(resolutions: frozenset[str]) -> str:
+    return ", ".join(sorted(resolutions, key=RESOLUTION_ORDER.index))
 
 
 def _durations(durations: frozenset[int]) -> str:
@@ -471,12 +481,12 @@ def provider_violations(caps: Capabilities, request: VideoRequest) -> list[str]:
         return [f"does not sell {request.model}"]
     found: list[str] = []
     if offer.resolutions is not None and request.resolution not in offer.resolutions:
-        found.append(f"sells {request.model} at {', '.join(sorted(offer.resolutions))} only")
+        found.append(f"sells {request.model} at {_resolutions(offer.resolutions)} only")
     if offer.durations is not None and request.duration not in offer.durations:
         found.append(f"sells {request.model} at {_durations(offer.durations)} s only")
     if request.end_image is not None and not offer.end_frame:
         found.append(f"takes no last frame for {request.model}")
-    if request.subject is not None and not offer.subject:
+    if request.subject_reference is not None and not offer.subject:
         found.append(f"takes no subject reference for {request.model}")
     if request.references and not offer.references:
         found.append(f"takes no references for {request.model}")

@@ -96,7 +96,7 @@ class Reference:
 class VideoRequest:
     """Everything that decides the video, in neutral names every adapter maps from.
 
-    `subject` is S2V-01's character image; `references`, `ratio` and `audio` are H3's
+    `subject_reference` is S2V-01's character image; `references`, `ratio` and `audio` are H3's
     (audio: None for the model's own way, which for H3 is always on).
     """
 
@@ -108,14 +108,14 @@ class VideoRequest:
     fast_pretreatment: bool = False
     image: ImageRef | None = None
     end_image: ImageRef | None = None
-    subject: ImageRef | None = None
+    subject_reference: ImageRef | None = None
     references: tuple[Reference, ...] = ()
     ratio: str | None = None
     audio: bool | None = None
 
     def images(self) -> tuple[ImageRef, ...]:
         """Every image the request sends: frames, subject, reference images."""
-        found = [self.image, self.end_image, self.subject]
+        found = [self.image, self.end_image, self.subject_reference]
         found += [ref.media for ref in self.references if ref.kind == "image"]
         return tuple(image for image in found if image is not None)
 
@@ -132,8 +132,8 @@ class VideoRequest:
             "image": _image_json(self.image),
             "end_image": _image_json(self.end_image),
         }
-        if self.subject is not None:
-            data["subject"] = _image_json(self.subject)
+        if self.subject_reference is not None:
+            data["subject_reference"] = _image_json(self.subject_reference)
         if self.references:
             data["references"] = [ref.to_json() for ref in self.references]
         if self.ratio is not None:
@@ -196,8 +196,8 @@ def job_key(request: VideoRequest, sample: int) -> str:
         "fast_pretreatment": request.fast_pretreatment,
         "sample": sample,
     }
-    if request.subject is not None:
-        identity["subject"] = request.subject.identity
+    if request.subject_reference is not None:
+        identity["subject_reference"] = request.subject_reference.identity
     if request.references:
         identity["references"] = [f"{r.kind}:{r.media.identity}" for r in request.references]
     if request.ratio is not None:

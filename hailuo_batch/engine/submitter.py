@@ -254,11 +254,14 @@ class Submitter:
         self.recorder.emit(ev.Resubmit(key=job.key, possible_duplicate=True, cost_usd=price))
 
     async def images(self, job: Job) -> SubmitImages:
-        """The job's frames as the wire carries them, encoded off the event loop."""
-        request = job.request
+        """The job's media as the wire carries them, images encoded off the event loop."""
+        request, wire = job.request, self._images.wire
+        subject = request.subject_reference
         return SubmitImages(
-            first=await self._images.wire(request.image) if request.image else None,
-            last=await self._images.wire(request.end_image) if request.end_image else None,
+            first=await wire(request.image) if request.image else None,
+            last=await wire(request.end_image) if request.end_image else None,
+            subject=await wire(subject) if subject else None,
+            references=tuple([(ref.kind, await wire(ref.media)) for ref in request.references]),
         )
 
 

@@ -47,7 +47,7 @@ def job_problems(job: Job) -> Iterator[str]:
     """What is wrong with one job, as sentences."""
     request = job.request
     longest = MODEL_RULES[request.model].max_prompt
-    needs_prompt = request.image is None and request.subject is None
+    needs_prompt = request.image is None and request.subject_reference is None
     if len(request.prompt) > longest or (needs_prompt and not request.prompt):
         yield (
             f"prompt must be 1 to {longest} characters after templating (got {len(request.prompt)})"
@@ -58,7 +58,7 @@ def job_problems(job: Job) -> Iterator[str]:
             "(not first), at most 120 characters"
         )
     named = [("image", request.image), ("end_image", request.end_image)]
-    named += [("subject", request.subject)]
+    named += [("subject_reference", request.subject_reference)]
     named += [("references", ref.media) for ref in request.references if ref.kind == "image"]
     for name, image in named:
         if image is not None:

@@ -17,7 +17,7 @@ JOB_FIELDS = (
     "prompt",
     "image",
     "end_image",
-    "subject",
+    "subject_reference",
     "references",
     "duration",
     "resolution",

@@ -27,8 +27,8 @@ ImageReader = Callable[[str, Path], ImageRef]
 """Resolves `image:` text against a folder; raises ValueError saying why it is unusable."""
 
 # templates, not variables
-_TEXT_FIELDS = frozenset({"id", "prompt", "image", "end_image", "subject", "references"})
-_IMAGE_FIELDS = ("image", "end_image", "subject")
+_TEXT_FIELDS = frozenset({"id", "prompt", "image", "end_image", "subject_reference", "references"})
+_IMAGE_FIELDS = ("image", "end_image", "subject_reference")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -225,7 +225,7 @@ class _Builder:
             fast_pretreatment=merged.get("fast_pretreatment", False),
             image=images["image"],
             end_image=images["end_image"],
-            subject=images["subject"],
+            subject_reference=images["subject_reference"],
             references=references,
             ratio=merged.get("ratio"),
             audio=merged.get("audio"),

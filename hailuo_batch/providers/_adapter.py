@@ -18,9 +18,8 @@ import orjson
 
 from hailuo_batch.core.capabilities import (
     CAPABILITIES_BY_PROVIDER,
+    MODEL_RULES,
     Capabilities,
-    model_violations,
-    provider_violations,
 )
 from hailuo_batch.core.http import (
     HttpRequest,
@@ -102,9 +101,16 @@ class Adapter(ABC):
         `validate` checks the same table first; this guard stops a request that slipped
         past it from being silently changed (an end frame dropped, another model's path).
         """
-        problems = provider_violations(self.capabilities, request) or model_violations(request)
-        if problems:
-            raise ProviderError("invalid_input", self.name, f"{self.name}: {problems[0]}")
+        offer = self.capabilities.offers.get(request.model)
+        problem = None
+        if offer is None:
+            problem = f"{self.name} does not sell {request.model}"
+        elif images.last and not (
+            offer.end_frame and MODEL_RULES[request.model].end_frame_resolutions
+        ):
+            problem = f"{self.name} takes no last frame for {request.model}"
+        if problem:
+            raise ProviderError("invalid_input", self.name, problem)
 
     def _ok_json(self, response: HttpResponse) -> dict[str, object]:
         """The body of a 2xx answer as a JSON object; anything else raises classified."""

@@ -83,10 +83,11 @@ def test_base_url_replaces_the_origin(api_key: str, text_request: VideoRequest) 
     )
 
 
-def test_highway_refuses_video01(api_key: str, video01_request: VideoRequest) -> None:
-    """HighwayAPI sells Hailuo-02 only: nothing is built for another model's path."""
+def test_highway_refuses_h3(api_key: str) -> None:
+    """HighwayAPI sells no H3 (not in its API spec): nothing is built for its path."""
+    h3 = VideoRequest("h3", "a storm at sea", 6, "768P")
     with pytest.raises(ProviderError) as caught:
-        NovitaAdapter("highway", api_key).submit_request(video01_request, SubmitImages())
+        NovitaAdapter("highway", api_key).submit_request(h3, SubmitImages())
     assert caught.value.kind == "invalid_input"
 
 
