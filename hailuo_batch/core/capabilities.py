@@ -132,6 +132,7 @@ class Offer:
     subject: bool = True  # where the model takes one
     local_images: bool = True  # False: frames must be public URLs (no data: URIs)
     ratios: frozenset[str] | None = None
+    options: frozenset[str] | None = None  # the prompt options it has fields for
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,7 @@ class Capabilities:
 _JPEG_PNG = frozenset({"JPEG", "PNG"})
 _JPEG_PNG_WEBP = frozenset({"JPEG", "PNG", "WEBP"})
 _768_1080 = frozenset({"768P", "1080P"})
+_OPTIMIZER_ONLY = frozenset({"prompt_optimizer"})  # no `fast_pretreatment` field
 _M = "docs/providers/minimax.md"
 _N = "docs/providers/novita.md"
 _G = "docs/providers/gmi.md"
@@ -194,7 +196,7 @@ _R = "docs/providers/replicate.md"
 _NOVITA_OFFERS: dict[Model, Offer] = {
     "hailuo-02": Offer("minimax-hailuo-02", "H", _N, resolutions=_768_1080),
     "hailuo-2.3": Offer("minimax-hailuo-2.3-{t2v|i2v}", "H", _N),
-    "hailuo-2.3-fast": Offer("minimax-hailuo-2.3-fast-i2v", "H", _N),
+    "hailuo-2.3-fast": Offer("minimax-hailuo-2.3-fast-i2v", "H", _N, options=_OPTIMIZER_ONLY),
     "h3": Offer("minimax/v2 (MiniMax-H3)", "H", _N),
     # The Video-01 endpoint takes its first frame as a public URL only (image_url).
     "video-01": Offer("minimax-video-01", "H", _N, local_images=False),
@@ -268,9 +270,12 @@ CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
         base_url="https://api.aimlapi.com",
         key_env_var="AIMLAPI_API_KEY",
         offers={
-            "hailuo-02": Offer("minimax/hailuo-02", "H", _A, resolutions=_768_1080),
-            "hailuo-2.3": Offer("minimax/hailuo-2.3", "H", _A),
-            "hailuo-2.3-fast": Offer("minimax/hailuo-2.3-fast", "H", _A),
+            # No Hailuo schema of AI/ML API has a `fast_pretreatment` field.
+            "hailuo-02": Offer(
+                "minimax/hailuo-02", "H", _A, resolutions=_768_1080, options=_OPTIMIZER_ONLY
+            ),
+            "hailuo-2.3": Offer("minimax/hailuo-2.3", "H", _A, options=_OPTIMIZER_ONLY),
+            "hailuo-2.3-fast": Offer("minimax/hailuo-2.3-fast", "H", _A, options=_OPTIMIZER_ONLY),
             "h3": Offer("minimax/h3", "H", _A, resolutions=frozenset({"2K"})),
             "video-01": Offer("video-01", "H", _A),
             "t2v-01": Offer("video-01", "H", _A),
@@ -401,13 +406,16 @@ def model_violations(request: VideoRequest) -> list[str]:
             if rules.audio
             else f"{model} makes no sound{_who_else('audio')}"
         )
-    for option in ("prompt_optimizer", "fast_pretreatment"):
-        if option not in rules.options and getattr(request, option) != _UNSET_OPTION[option]:
-            found.append(f"{model} takes no `{option}:`")
+    found += [f"{model} takes no `{option}:`" for option in moved(request, OPTIONS - rules.options)]
     return found
 
 
 _UNSET_OPTION = {"prompt_optimizer": True, "fast_pretreatment": False}
+
+
+def moved(request: VideoRequest, options: frozenset[str]) -> list[str]:
+    """Which of these prompt options the request moves off their defaults."""
+    return [o for o in sorted(options) if getattr(request, o) != _UNSET_OPTION[o]]
 
 
 def _ratio_problem(model: str, rules: ModelRules, ratio: str) -> str:
@@ -490,12 +498,21 @@ def provider_violations(caps: Capabilities, request: VideoRequest) -> list[str]:
         found.append(f"takes no subject reference for {request.model}")
     if request.references and not offer.references:
         found.append(f"takes no references for {request.model}")
+    found += [f"takes no `{o}:` for {request.model}" for o in unsold_options(offer, request)]
     for image in request.images():
         if image.kind != "url" and not offer.local_images:
             found.append(f"takes {request.model} frames by public URL only")
         if image.format is not None and image.format not in caps.image_formats:
             found.append(f"does not take {image.format} images")
     return found
+
+
+def unsold_options(offer: Offer, request: VideoRequest) -> list[str]:
+    """The prompt options the request sets that the model has and this offer has no field
+    for (those the model lacks are the model's own refusal, said once by the model)."""
+    if offer.options is None:
+        return []
+    return moved(request, MODEL_RULES[request.model].options - offer.options)
 
 
 def sellers(request: VideoRequest) -> list[str]:

@@ -20,6 +20,8 @@ from hailuo_batch.core.capabilities import (
     CAPABILITIES_BY_PROVIDER,
     MODEL_RULES,
     Capabilities,
+    Offer,
+    unsold_options,
 )
 from hailuo_batch.core.http import (
     HttpRequest,
@@ -95,22 +97,29 @@ class Adapter(ABC):
     def _post(self, path: str, body: Mapping[str, object]) -> HttpRequest:
         return HttpRequest("POST", self._origin + path, headers=dict(self._headers), json=body)
 
-    def _refuse_unsold(self, request: VideoRequest, images: SubmitImages) -> None:
-        """Raise rather than send what this provider's wire has no field for.
+    def _refuse_unsold(self, request: VideoRequest, images: SubmitImages) -> Offer:
+        """What this provider sells of the request's model; raise rather than send what
+        its wire has no field for.
 
         `validate` checks the same table first; this guard stops a request that slipped
         past it from being silently changed (an end frame dropped, another model's path).
         """
         offer = self.capabilities.offers.get(request.model)
-        problem = None
         if offer is None:
-            problem = f"{self.name} does not sell {request.model}"
-        elif images.last and not (
+            raise ProviderError(
+                "invalid_input", self.name, f"{self.name} does not sell {request.model}"
+            )
+        problems = [f"`{option}`" for option in unsold_options(offer, request)]
+        if images.last and not (
             offer.end_frame and MODEL_RULES[request.model].end_frame_resolutions
         ):
-            problem = f"{self.name} takes no last frame for {request.model}"
-        if problem:
-            raise ProviderError("invalid_input", self.name, problem)
+            problems.append("last frame")
+        if problems:
+            unsold = " or ".join(problems)
+            raise ProviderError(
+                "invalid_input", self.name, f"{self.name} takes no {unsold} for {request.model}"
+            )
+        return offer
 
     def _ok_json(self, response: HttpResponse) -> dict[str, object]:
         """The body of a 2xx answer as a JSON object; anything else raises classified."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import orjson
 import pytest
@@ -28,7 +29,7 @@ def _poll(body: dict[str, object]) -> HttpResponse:
 def test_text_to_video_request(
     aimlapi: AimlapiAdapter, api_key: str, text_request: VideoRequest
 ) -> None:
-    req = aimlapi.submit_request(text_request, SubmitImages())
+    req = aimlapi.submit_request(replace(text_request, fast_pretreatment=False), SubmitImages())
     assert (req.method, req.url) == ("POST", ENDPOINT)
     assert req.headers["Authorization"] == f"Bearer {api_key}"
     assert req.json == {
@@ -38,6 +39,15 @@ def test_text_to_video_request(
         "duration": 10,
         "enhance_prompt": False,
     }
+
+
+def test_fast_pretreatment_is_refused_not_dropped(
+    aimlapi: AimlapiAdapter, text_request: VideoRequest
+) -> None:
+    """No Hailuo schema here has the field: sending without it would change the video."""
+    with pytest.raises(ProviderError, match="fast_pretreatment") as caught:
+        aimlapi.submit_request(text_request, SubmitImages())
+    assert caught.value.kind == "invalid_input"
 
 
 def test_first_and_last_frame_request(
@@ -202,7 +212,8 @@ def test_long_bodies_are_truncated(aimlapi: AimlapiAdapter) -> None:
 
 
 def test_key_never_leaks(aimlapi: AimlapiAdapter, api_key: str, text_request: VideoRequest) -> None:
-    assert api_key not in repr(aimlapi.submit_request(text_request, SubmitImages()))
+    request = replace(text_request, fast_pretreatment=False)
+    assert api_key not in repr(aimlapi.submit_request(request, SubmitImages()))
     body = orjson.dumps({"message": f"Invalid API key {api_key}", "statusCode": 401})
     error = aimlapi.classify(HttpResponse(401, body))
     assert api_key not in str(error)
