@@ -1,8 +1,10 @@
 """Novita AI's v3 async protocol, also spoken by HighwayAPI (its white-label). No I/O.
 
-docs/providers/novita.md: Hailuo-02 at `POST /v3/async/minimax-hailuo-02`, Video-01 at
-`POST /v3/async/minimax-video-01`, both polled at `GET /v3/async/task-result`. The
-video URL is in the poll answer: two steps, no retrieve. Times are in seconds.
+docs/providers/novita.md §2: one submit path per model, `POST /v3/async/<path>` (the
+offer's wire id in the capability table), all polled at `GET /v3/async/task-result`.
+Hailuo-2.3 has a text and an image path, chosen by the first frame; the 01 family shares
+`minimax-video-01`. The video URL is in the poll answer: two steps, no retrieve. Times
+are in seconds.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from hailuo_batch.providers._adapter import (
     snippet,
     state_for,
 )
+
+_VIDEO_01 = "minimax-video-01"
+_PRETREATMENT = frozenset({"minimax-hailuo-02", "minimax-hailuo-2.3-i2v"})
 
 _STATE_BY_STATUS: dict[str, TaskState] = {
     "task_status_queued": "queued",
@@ -58,10 +63,12 @@ class NovitaAdapter(Adapter):
     PROVIDERS = frozenset({"novita", "highway"})
 
     def submit_request(self, request: VideoRequest, images: SubmitImages) -> HttpRequest:
-        self._refuse_unsold(request, images)
-        if request.model == "video-01":
+        offer = self._refuse_unsold(request, images)
+        path = offer.wire.replace("{t2v|i2v}", "i2v" if images.first else "t2v")
+        if path == _VIDEO_01:
+            # Its first frame is a URL ("URL of the first frame"): the table says so.
             return self._post(
-                "/v3/async/minimax-video-01",
+                f"/v3/async/{path}",
                 {
                     "prompt": request.prompt,
                     **image_fields(images, "image_url"),
@@ -69,17 +76,19 @@ class NovitaAdapter(Adapter):
                 },
             )
         # The current schema's `image`/`end_image`; mid-2025 docs had `image_url` instead.
-        return self._post(
-            "/v3/async/minimax-hailuo-02",
-            {
-                "prompt": request.prompt,
-                **image_fields(images, "image", "end_image"),
-                "duration": request.duration,
-                "resolution": request.resolution,
-                "enable_prompt_expansion": request.prompt_optimizer,
-                "fast_pretreatment": request.fast_pretreatment,
-            },
-        )
+        body: dict[str, object] = {
+            "prompt": request.prompt,
+            **image_fields(images, "image", "end_image"),
+            "duration": request.duration,
+            "resolution": request.resolution,
+            "enable_prompt_expansion": request.prompt_optimizer,
+        }
+        # Documented on 02 and 2.3-i2v; on 2.3-t2v only by HighwayAPI (UNVERIFIED at
+        # Novita): there it is sent only when on, so the default never depends on it.
+        # 2.3-fast has none, and the table refuses a request that turns it on.
+        if path in _PRETREATMENT or request.fast_pretreatment:
+            body["fast_pretreatment"] = request.fast_pretreatment
+        return self._post(f"/v3/async/{path}", body)
 
     def parse_submit(self, response: HttpResponse) -> str:
         task_id = as_text(self._ok_json(response).get("task_id"))

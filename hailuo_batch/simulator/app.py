@@ -56,8 +56,8 @@ def make_app(
     app = web.Application(middlewares=[fault_middleware(config, ledger)], client_max_size=MAX_BODY)
     app[LEDGER] = ledger
     app.router.add_get("/_sim/stats", stats)
-    app.add_subapp("/novita", novita.build("novita", shared, video01=True))
-    app.add_subapp("/highway", novita.build("highway", shared, video01=False))
+    app.add_subapp("/novita", novita.build("novita", shared))
+    app.add_subapp("/highway", novita.build("highway", shared))
     app.add_subapp("/gmi", gmi.build("gmi", shared))
     app.add_subapp("/aimlapi", aimlapi.build("aimlapi", shared))
     app.add_subapp("/minimax", minimax.build("minimax", shared))
