@@ -31,7 +31,7 @@ from hailuo_batch.core.http import (
     TaskState,
     TaskStatus,
 )
-from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
+from hailuo_batch.core.jobs import ErrorKind, FailureKind, ReferenceKind, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers.base import bearer_headers, http_error, read_json
 
@@ -252,6 +252,17 @@ def image_fields(images: SubmitImages, first: str, last: str | None = None) -> d
     """The frames under the provider's field names; absent frames are left out, not null."""
     pairs = ((first, images.first), (last, images.last))
     return {key: value for key, value in pairs if key is not None and value}
+
+
+def reference_fields(
+    images: SubmitImages, names: Mapping[ReferenceKind, str]
+) -> dict[str, list[str]]:
+    """H3's reference media as flat lists under the provider's field name for each kind, in
+    the manifest's order; kinds without media are left out, not sent empty."""
+    fields: dict[str, list[str]] = {}
+    for kind, media in images.references:
+        fields.setdefault(names[kind], []).append(media)
+    return fields
 
 
 def same_request(
