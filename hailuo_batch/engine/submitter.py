@@ -225,7 +225,7 @@ class Submitter:
         failures = 0
         while failures < LIST_TRIES:
             try:
-                response = await self.transport.send(adapter.list_request())
+                response = await self.transport.send(adapter.list_request(body))
                 match = adapter.find_task(response, body, exclude=owned)
             except (TransportError, ProviderError):
                 failures += 1

@@ -150,7 +150,9 @@ class Adapter(ABC):
 class TaskFinder(Protocol):
     """An adapter that can list recent tasks, to find one whose submit reply was lost."""
 
-    def list_request(self) -> HttpRequest: ...
+    def list_request(self, request_body: Mapping[str, object]) -> HttpRequest:
+        """The list that would show a task made from `request_body` (lists are per model)."""
+        ...
 
     def find_task(
         self,

@@ -528,7 +528,7 @@ async def test_lost_submit_reply_is_reconciled_by_listing(provider: str, tmp_pat
             await sim.transport.send(submit)
         assert caught.value.sent
 
-        listed = await sim.transport.send(adapter.list_request())
+        listed = await sim.transport.send(adapter.list_request(submit.json))
         assert orjson.loads(listed.body)["total"] == 1  # the one task the lost submit made
         found = adapter.find_task(listed, submit.json)
         assert isinstance(found, Found)
