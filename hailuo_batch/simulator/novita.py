@@ -68,15 +68,17 @@ _REFUSALS: dict[RefusalKind, tuple[int, str, str]] = {
 @dataclass(frozen=True, slots=True)
 class HailuoPath:
     """What one Hailuo submit path takes: its first frame (read from `image`, or not at
-    all), a last frame, and `fast_pretreatment`."""
+    all), a last frame, and `fast_pretreatment`. 02 also reads its first frame's mid-2025
+    name, `image_url`, where its current docs still show it in one place."""
 
     first: Literal["optional", "required", "none"]
     end_frame: bool = False
     pretreatment: bool = True
+    image_url: bool = False
 
 
 HAILUO_PATHS = {
-    "minimax-hailuo-02": HailuoPath("optional", end_frame=True),
+    "minimax-hailuo-02": HailuoPath("optional", end_frame=True, image_url=True),
     "minimax-hailuo-2.3-t2v": HailuoPath("none"),
     "minimax-hailuo-2.3-i2v": HailuoPath("required"),
     "minimax-hailuo-2.3-fast-i2v": HailuoPath("required", pretreatment=False),
@@ -117,8 +119,7 @@ def check_hailuo(body: Mapping[str, object], path: str, takes: HailuoPath) -> Or
     prompt = text(body, "prompt", required=True) or ""
     first = None
     if takes.first != "none":
-        # `image_url` is 02's first (mid-2025) name for the first frame.
-        first = _image(body, "image") or _image(body, "image_url")
+        first = _image(body, "image") or (_image(body, "image_url") if takes.image_url else None)
     if takes.first == "required" and first is None:
         raise rule("image", f"{path} requires image (the first frame)")
     if takes.end_frame and _image(body, "end_image") is not None and first is None:

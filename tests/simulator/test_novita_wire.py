@@ -163,6 +163,12 @@ async def test_hailuo_23_image_paths_follow_the_first_frame(sim: Sim, path: str)
     ("path", "body", "needle"),
     [
         ("minimax-hailuo-2.3-i2v", {"prompt": "p"}, "requires image"),
+        # `image_url` is only 02's old name for its first frame
+        (
+            "minimax-hailuo-2.3-i2v",
+            {"prompt": "p", "image_url": "https://e.x/a.png"},
+            "requires image",
+        ),
         ("minimax-hailuo-2.3-fast-i2v", {"prompt": "p"}, "requires image"),
         ("minimax-hailuo-2.3-t2v", {"prompt": "p", "resolution": "512P"}, "resolution"),
         (
