@@ -132,6 +132,7 @@ class Offer:
     subject: bool = True  # where the model takes one
     local_images: bool = True  # False: frames must be public URLs (no data: URIs)
     ratios: frozenset[str] | None = None
+    options: frozenset[str] | None = None  # prompt options it has fields for; None: the model's
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +185,7 @@ class Capabilities:
 _JPEG_PNG = frozenset({"JPEG", "PNG"})
 _JPEG_PNG_WEBP = frozenset({"JPEG", "PNG", "WEBP"})
 _768_1080 = frozenset({"768P", "1080P"})
+_PO = frozenset({"prompt_optimizer"})
 _M = "docs/providers/minimax.md"
 _N = "docs/providers/novita.md"
 _G = "docs/providers/gmi.md"
@@ -288,12 +290,15 @@ CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
         title="fal.ai",
         base_url="https://queue.fal.run",
         key_env_var="FAL_KEY",
+        # Frames may be data URIs: fal-client's README passes `encode_file` data URLs as
+        # inputs (per model UNVERIFIED; the runner would refuse one with a 422).
         offers={
-            # standard tier: 512P/768P with a `duration` string; pro tier: 1080P at 6 s
-            "hailuo-02": Offer("fal-ai/minimax/hailuo-02/{tier}/{mode}", "H", _F),
-            "hailuo-2.3": Offer("fal-ai/minimax/hailuo-2.3/{tier}/{mode}", "H", _F),
+            # standard tier: 512P/768P with a `duration` string; pro tier: 1080P at 6 s;
+            # no endpoint has a `fast_pretreatment` field (fal-js endpoint types)
+            "hailuo-02": Offer("fal-ai/minimax/hailuo-02/{tier}/{mode}", "H", _F, options=_PO),
+            "hailuo-2.3": Offer("fal-ai/minimax/hailuo-2.3/{tier}/{mode}", "H", _F, options=_PO),
             "hailuo-2.3-fast": Offer(
-                "fal-ai/minimax/hailuo-2.3-fast/{tier}/image-to-video", "H", _F
+                "fal-ai/minimax/hailuo-2.3-fast/{tier}/image-to-video", "H", _F, options=_PO
             ),
             "video-01": Offer("fal-ai/minimax/video-01[/image-to-video]", "H", _F),
             "t2v-01": Offer("fal-ai/minimax/video-01", "H", _F),
@@ -410,6 +415,15 @@ def model_violations(request: VideoRequest) -> list[str]:
 _UNSET_OPTION = {"prompt_optimizer": True, "fast_pretreatment": False}
 
 
+def unsold_options(offer: Offer, request: VideoRequest) -> list[str]:
+    """The prompt options a request sets that the offer has no field for (a seller may lack
+    what the model takes: sending the request would silently drop them)."""
+    if offer.options is None:
+        return []
+    unsold = sorted(OPTIONS - offer.options)
+    return [option for option in unsold if getattr(request, option) != _UNSET_OPTION[option]]
+
+
 def _ratio_problem(model: str, rules: ModelRules, ratio: str) -> str:
     if not rules.ratios:
         return f"{model} takes no `ratio:`{_who_else('ratio')}"
@@ -490,6 +504,8 @@ def provider_violations(caps: Capabilities, request: VideoRequest) -> list[str]:
         found.append(f"takes no subject reference for {request.model}")
     if request.references and not offer.references:
         found.append(f"takes no references for {request.model}")
+    for option in unsold_options(offer, request):
+        found.append(f"takes no `{option}:` for {request.model}")
     for image in request.images():
         if image.kind != "url" and not offer.local_images:
             found.append(f"takes {request.model} frames by public URL only")

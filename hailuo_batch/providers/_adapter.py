@@ -20,6 +20,7 @@ from hailuo_batch.core.capabilities import (
     CAPABILITIES_BY_PROVIDER,
     MODEL_RULES,
     Capabilities,
+    unsold_options,
 )
 from hailuo_batch.core.http import (
     HttpRequest,
@@ -109,6 +110,8 @@ class Adapter(ABC):
             offer.end_frame and MODEL_RULES[request.model].end_frame_resolutions
         ):
             problem = f"{self.name} takes no last frame for {request.model}"
+        elif unsold := unsold_options(offer, request):
+            problem = f"{self.name} takes no `{unsold[0]}` for {request.model}"
         if problem:
             raise ProviderError("invalid_input", self.name, problem)
 
