@@ -65,11 +65,6 @@ class Endpoint:
     duration: bool  # it has a `duration` field ("6" or "10"); else it makes 6 s
     image: ImageField | None  # its required image field, if any
 
-    @property
-    def end_frame(self) -> bool:
-        """Only Hailuo-02's image-to-video endpoints take `end_image_url`."""
-        return "/hailuo-02/" in self.path and self.image == "image_url"
-
 
 def endpoint_for(wire: str, request: VideoRequest, first_frame: bool) -> Endpoint:
     """The endpoint an offer's wire template names for this request.
@@ -159,7 +154,8 @@ class FalAdapter(Adapter):
             body = read_json(self.name, response)
             url = as_text(dig(body, "video", "url"))
             if not url:
-                return self._failed("COMPLETED", "provider_error", f"no video.url in {body}")
+                message = f"result has no video.url: {snippet(response)}"
+                return self._failed("COMPLETED", "provider_error", message)
             return TaskStatus(
                 "succeeded",
                 "COMPLETED",
@@ -167,18 +163,21 @@ class FalAdapter(Adapter):
                 video_url=url,
                 url_ttl=self.capabilities.url_ttl,  # "at least 7 days" (FAQ)
             )
-        error = self.classify(response)
-        failure = _request_failure(response, error.kind)
+        error, error_type = self._read_error(response)
+        failure = _request_failure(response.status, error.kind, error_type)
         if failure is None:
             raise error
         return self._failed("COMPLETED", failure, error.message)
 
     def classify(self, response: HttpResponse) -> ProviderError:
-        """Read fal's `{"detail": ...}` (a text, or a list of `{loc, msg, type}`) with its
-        `error_type` (or `X-Fal-Error-Type`) and the HTTP status."""
+        return self._read_error(response)[0]
+
+    def _read_error(self, response: HttpResponse) -> tuple[ProviderError, str]:
+        """Read fal's `{"detail": ...}` (a text, or a list of `{loc, msg, type}`) with the HTTP
+        status; also the `error_type` it names (in the body or `X-Fal-Error-Type`)."""
         body = loose_json(response)
         detail = _detail_text(body.get("detail")) or snippet(response)
-        error_type = _error_type(response)
+        error_type = as_text(body.get("error_type")) or response.headers.get("x-fal-error-type", "")
         text = f"HTTP {response.status}: {detail}" + (f" ({error_type})" if error_type else "")
         kind: ErrorKind | None = None
         # A locked account answers 403 "User is locked. Reason: Exhausted balance. Top up
@@ -187,7 +186,7 @@ class FalAdapter(Adapter):
             kind = "quota"
         elif response.status == 422 and failure_from_text(detail) == "content_policy":
             kind = "content_policy"
-        return self._error(response, text, kind)
+        return self._error(response, text, kind), error_type
 
 
 def _unsendable(endpoint: Endpoint, request: VideoRequest, images: SubmitImages) -> str:
@@ -207,7 +206,9 @@ def _unsendable(endpoint: Endpoint, request: VideoRequest, images: SubmitImages)
             return f"has no `{field}`"
     if endpoint.image and not given[endpoint.image]:
         return f"needs `{endpoint.image}`"
-    if images.last and not endpoint.end_frame:
+    # Models with a last frame have it on their image-to-video endpoints (the table's
+    # end-frame check has run); a text-to-video endpoint would drop it.
+    if images.last and endpoint.image != "image_url":
         return "has no `end_image_url`"
     return ""
 
@@ -218,22 +219,15 @@ def _request_id(response_url: str) -> str:
     return request_id if head and request_id and "/" not in request_id else ""
 
 
-def _error_type(response: HttpResponse) -> str:
-    return as_text(loose_json(response).get("error_type")) or response.headers.get(
-        "x-fal-error-type", ""
-    )
-
-
-def _request_failure(response: HttpResponse, kind: ErrorKind) -> FailureKind | None:
+def _request_failure(status: int, kind: ErrorKind, error_type: str) -> FailureKind | None:
     """What a result GET's error says about the request, None when it is about the GET.
 
     A 422 is the runner refusing the input (model errors page); an `error_type` other than
     the queue's own fault names what ended the request after fal's own retries (request
     errors page: timeouts, runner failures, a cancellation).
     """
-    if response.status == 422:
+    if status == 422:
         return "content_policy" if kind == "content_policy" else "invalid_input"
-    error_type = _error_type(response)
     return "provider_error" if error_type and error_type != _QUEUE_FAULT else None
 
 
