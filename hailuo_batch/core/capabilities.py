@@ -293,12 +293,22 @@ CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
         title="fal.ai",
         base_url="https://queue.fal.run",
         key_env_var="FAL_KEY",
+        # Frames may be data URIs: fal-client's README passes `encode_file` data URLs as
+        # inputs (per model UNVERIFIED; the runner would refuse one with a 422).
         offers={
-            # standard tier: 512P/768P with a `duration` string; pro tier: 1080P at 6 s
-            "hailuo-02": Offer("fal-ai/minimax/hailuo-02/{tier}/{mode}", "H", _F),
-            "hailuo-2.3": Offer("fal-ai/minimax/hailuo-2.3/{tier}/{mode}", "H", _F),
+            # standard tier: 512P/768P with a `duration` string; pro tier: 1080P at 6 s;
+            # no endpoint has a `fast_pretreatment` field (fal-js endpoint types)
+            "hailuo-02": Offer(
+                "fal-ai/minimax/hailuo-02/{tier}/{mode}", "H", _F, options=_OPTIMIZER_ONLY
+            ),
+            "hailuo-2.3": Offer(
+                "fal-ai/minimax/hailuo-2.3/{tier}/{mode}", "H", _F, options=_OPTIMIZER_ONLY
+            ),
             "hailuo-2.3-fast": Offer(
-                "fal-ai/minimax/hailuo-2.3-fast/{tier}/image-to-video", "H", _F
+                "fal-ai/minimax/hailuo-2.3-fast/{tier}/image-to-video",
+                "H",
+                _F,
+                options=_OPTIMIZER_ONLY,
             ),
             "video-01": Offer("fal-ai/minimax/video-01[/image-to-video]", "H", _F),
             "t2v-01": Offer("fal-ai/minimax/video-01", "H", _F),

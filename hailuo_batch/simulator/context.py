@@ -106,12 +106,16 @@ class ProviderContext:
         "links",
         "name",
         "render",
+        "scheme",
         "tasks_file",
         "videos",
     )
 
-    def __init__(self, name: str, shared: Shared, render: Render) -> None:
+    def __init__(
+        self, name: str, shared: Shared, render: Render, *, scheme: str = "Bearer"
+    ) -> None:
         self.name = name
+        self.scheme = scheme  # of the Authorization header: `Bearer`, or fal's `Key`
         self.config = shared.config
         self.ledger = shared.ledger
         self.links = shared.links
@@ -147,7 +151,7 @@ class ProviderContext:
     def authorize(self, request: web.Request) -> Refusal | None:
         """The key check; the key is compared, never kept or logged."""
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
+        if scheme.lower() != self.scheme.lower() or not key.strip():
             return Refusal("missing-key")
         expected = (self.config.valid_keys or {}).get(self.name)
         if expected is not None and not hmac.compare_digest(
@@ -230,13 +234,14 @@ class ProviderContext:
         if self.ledger.mark_asked(self.name, task_id) and self.tasks_file is not None:
             self.tasks_file.append_asked(self.name, task_id)
 
-    def mint(self, task: Task) -> Link:
-        """A fresh link to a task's video (honouring the `deliver_*` overrides)."""
+    def mint(self, task: Task, ttl: float | None = None) -> Link:
+        """A fresh link to a task's video (honouring the `deliver_*` overrides), living `ttl`
+        seconds where the provider documents its own lifetime, else `SimConfig.url_ttl`."""
         spec = task.spec
         size = self.config.deliver_size or (spec.width, spec.height)
         duration = self.config.deliver_duration or spec.duration
         delivered = VideoSpec(size[0], size[1], duration)
-        return self.links.mint(delivered, self.config.url_ttl, task.id)
+        return self.links.mint(delivered, ttl or self.config.url_ttl, task.id)
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))

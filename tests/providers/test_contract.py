@@ -272,12 +272,18 @@ async def test_adapter_makes_a_real_video(case: Case, tmp_path: Path) -> None:
 # -- 2. refusals, outages and unknown tasks are classified ---------------------------------
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+TOO_LONG = replace(_request("768P"), prompt="x" * 2001)
+# fal's queue takes any JSON object and its runner checks the input: a refused parameter
+# ends the request, paid for, and its result GET answers 422 (docs/providers/fal.md §3-4).
+RUNNER_CHECKS = ("fal",)
+
+
+@pytest.mark.parametrize("provider", [name for name in PROVIDERS if name not in RUNNER_CHECKS])
 @pytest.mark.parametrize(
     "request_",
     [
         pytest.param(_request("1080P", 10), id="1080P-10s"),
-        pytest.param(replace(_request("768P"), prompt="x" * 2001), id="prompt-2001-chars"),
+        pytest.param(TOO_LONG, id="prompt-2001-chars"),
     ],
 )
 async def test_refused_parameters_are_invalid_input(provider: str, request_: VideoRequest) -> None:
@@ -291,6 +297,30 @@ async def test_refused_parameters_are_invalid_input(provider: str, request_: Vid
     assert caught.value.kind == "invalid_input", caught.value
     assert not caught.value.retryable
     assert (counted["submitted"], counted["refused"]) == (0, 1)
+
+
+@pytest.mark.parametrize("provider", RUNNER_CHECKS)
+async def test_parameters_the_runner_refuses_fail_the_paid_task(provider: str) -> None:
+    """The queue takes the request and charges it; the result GET refuses it: a failed
+    task with `invalid_input`, which the engine does not submit again."""
+    async with simulated() as sim:
+        adapter = sim.adapter(provider)
+        submit = adapter.submit_request(TOO_LONG, SubmitImages())
+        task_id = await call(sim, submit, adapter.parse_submit)
+        status, retrieved = await follow(sim, adapter, task_id)
+        counted = await sim.provider_stats(provider)
+    assert (status.state, status.failure, retrieved) == ("failed", "invalid_input", True)
+    assert "prompt" in status.message
+    assert (counted["submitted"], counted["refused"], counted["retrieves"]) == (1, 0, 1)
+
+
+@pytest.mark.parametrize("provider", RUNNER_CHECKS)
+def test_what_no_endpoint_can_make_is_refused_unsent(provider: str) -> None:
+    """1080P comes from the pro tier, which makes 6 s: asking it for 10 s would be paid for
+    and refused, so the adapter refuses it before sending."""
+    with pytest.raises(ProviderError) as caught:
+        make_provider(provider, KEY).submit_request(_request("1080P", 10), SubmitImages())
+    assert caught.value.kind == "invalid_input"
 
 
 Refusing = Literal["wrong-key", "auth", "balance", "down"]
@@ -344,13 +374,14 @@ async def test_a_wrong_key_is_auth_on_polls_too(provider: str) -> None:
 
 
 # What an unknown id is, as observed: Novita/Highway/GMI/AIMLAPI answer HTTP 404 (read as
-# `provider_error`); MiniMax answers HTTP 200 with base_resp 2013 "invalid params".
+# `provider_error`); MiniMax answers HTTP 200 with base_resp 2013 "invalid params"; fal 404.
 UNKNOWN_TASK_KIND: dict[str, ErrorKind] = {
     "novita": "provider_error",
     "highway": "provider_error",
     "gmi": "provider_error",
     "aimlapi": "provider_error",
     "minimax": "invalid_input",
+    "fal": "provider_error",  # HTTP 404 (its body is UNVERIFIED)
 }
 
 

@@ -28,7 +28,7 @@ def test_make_provider(name: str, api_key: str) -> None:
 
 def test_unknown_provider_names_the_known_ones(api_key: str) -> None:
     with pytest.raises(ValueError, match="novita"):
-        make_provider("fal", api_key)
+        make_provider("nonesuch", api_key)
 
 
 @pytest.mark.parametrize("name", sorted(ADAPTER_BY_PROVIDER))

@@ -125,7 +125,7 @@ def test_a_look_whose_image_is_gone_is_delivered_as_the_card() -> None:
     [
         {"faults": ("rate-limit", "meteor")},
         {"outages": {"novita": "flood"}},
-        {"outages": {"fal": "down"}},
+        {"outages": {"runway": "down"}},  # a provider nobody simulates
         {"max_concurrent": 0},
         {"fault_rate": 1.5},
         {"url_ttl": 0},
