@@ -12,6 +12,7 @@ from hailuo_batch.providers.base import Provider
 from hailuo_batch.providers.gmi import GmiAdapter
 from hailuo_batch.providers.minimax import MinimaxAdapter
 from hailuo_batch.providers.novita import NovitaAdapter
+from hailuo_batch.providers.replicate import ReplicateAdapter
 
 ADAPTER_BY_PROVIDER: dict[str, type[Adapter]] = {
     "novita": NovitaAdapter,
@@ -19,6 +20,7 @@ ADAPTER_BY_PROVIDER: dict[str, type[Adapter]] = {
     "gmi": GmiAdapter,
     "aimlapi": AimlapiAdapter,
     "minimax": MinimaxAdapter,
+    "replicate": ReplicateAdapter,
 }
 
 
@@ -39,6 +41,7 @@ __all__ = [
     "MinimaxAdapter",
     "NovitaAdapter",
     "Provider",
+    "ReplicateAdapter",
     "TaskFinder",
     "make_provider",
 ]

@@ -20,6 +20,7 @@ from hailuo_batch.core.capabilities import (
     CAPABILITIES_BY_PROVIDER,
     MODEL_RULES,
     Capabilities,
+    asked_options,
 )
 from hailuo_batch.core.http import (
     HttpRequest,
@@ -99,17 +100,25 @@ class Adapter(ABC):
         """Raise rather than send what this provider's wire has no field for.
 
         `validate` checks the same table first; this guard stops a request that slipped
-        past it from being silently changed (an end frame dropped, another model's path).
+        past it from being silently changed (an end frame, a subject or an option dropped,
+        another model's path).
         """
         offer = self.capabilities.offers.get(request.model)
-        problem = None
         if offer is None:
-            problem = f"{self.name} does not sell {request.model}"
-        elif images.last and not (
-            offer.end_frame and MODEL_RULES[request.model].end_frame_resolutions
-        ):
-            problem = f"{self.name} takes no last frame for {request.model}"
-        if problem:
+            raise ProviderError(
+                "invalid_input", self.name, f"{self.name} does not sell {request.model}"
+            )
+        rules = MODEL_RULES[request.model]
+        sold = (
+            ("last frame", images.last, offer.end_frame and bool(rules.end_frame_resolutions)),
+            ("subject reference", images.subject, offer.subject and rules.subject),
+            ("references", images.references, offer.references and rules.references),
+        )
+        unsold = [what for what, sent, sells in sold if sent and not sells]
+        if offer.options is not None:
+            unsold += [f"`{o}:`" for o in asked_options(request, offer.options)]
+        if unsold:
+            problem = f"{self.name} takes no {', '.join(unsold)} for {request.model}"
             raise ProviderError("invalid_input", self.name, problem)
 
     def _ok_json(self, response: HttpResponse) -> dict[str, object]:
