@@ -344,13 +344,15 @@ async def test_a_wrong_key_is_auth_on_polls_too(provider: str) -> None:
 
 
 # What an unknown id is, as observed: Novita/Highway/GMI/AIMLAPI answer HTTP 404 (read as
-# `provider_error`); MiniMax answers HTTP 200 with base_resp 2013 "invalid params".
+# `provider_error`); MiniMax answers HTTP 200 with base_resp 2013 "invalid params";
+# Replicate an RFC 7807 404 (its wording UNVERIFIED).
 UNKNOWN_TASK_KIND: dict[str, ErrorKind] = {
     "novita": "provider_error",
     "highway": "provider_error",
     "gmi": "provider_error",
     "aimlapi": "provider_error",
     "minimax": "invalid_input",
+    "replicate": "provider_error",
 }
 
 
