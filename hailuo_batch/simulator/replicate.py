@@ -228,13 +228,18 @@ async def submit(request: web.Request) -> web.Response:
         return accepted
     wait = wait_seconds(request.headers.get("Prefer", ""))
     if wait is None:
-        return answer({**prediction(request, accepted), "status": "starting"}, 201)
+        return answer(starting(prediction(request, accepted)), 201)
     await _hold(ctx, accepted, wait)
     shown = prediction(request, accepted)
     ended = ctx.board.now() >= accepted.ends
-    response = answer(shown if ended else {**shown, "status": "starting"}, 201 if ended else 202)
+    response = answer(shown if ended else starting(shown), 201 if ended else 202)
     response.headers["Location"] = prediction_url(request, accepted)
     return response
+
+
+def starting(shown: Mapping[str, object]) -> dict[str, object]:
+    """A prediction not yet ended as a create answers it: `starting`, not started."""
+    return {**{k: v for k, v in shown.items() if k != "started_at"}, "status": "starting"}
 
 
 def wait_seconds(prefer: str) -> float | None:
