@@ -126,6 +126,7 @@ _FIELD_TYPE: dict[Problem, str] = {
     "too_short": "string_gte",
     "rule": "invalid",
 }
+_JSON_TYPE = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
 CANCELED = web.AppKey("hailuo_batch.simulator.replicate.canceled", dict[str, float])
 """When each canceled prediction was canceled (clock seconds)."""
 
@@ -144,38 +145,48 @@ def build(name: str, shared: Shared) -> web.Application:
 
 
 def render(refusal: Refusal, request: web.Request) -> web.Response:
-    status, title, detail = _REFUSALS[refusal.kind]
-    if refusal.kind == "rate-limit":  # the rate-limit page shows this body alone
+    kind = "down" if refusal.kind == "server-error" and refusal.status == 503 else refusal.kind
+    status, title, detail = _REFUSALS[kind]
+    if kind == "rate-limit":  # the rate-limit page shows this body alone
         return answer({"detail": detail}, status)
-    if refusal.kind == "server-error" and refusal.status == 503:
-        status, title, detail = _REFUSALS["down"]
     problem: dict[str, object] = {"title": title, "detail": refusal.message or detail}
     if refusal.problem is not None:
         field = invalid_field(refusal.problem)
         where = f"{field['field']}: " if field["field"] else ""
-        problem = {
-            "title": title,
-            "detail": f"- {where}{field['description']}",
-            "invalid_fields": [field],
-        }
-    return answer({**problem, "status": refusal.status or status}, refusal.status or status)
+        problem = {**problem, "detail": f"- {where}{field['description']}"}
+        problem["invalid_fields"] = [field]
+    return answer({**problem, "status": status}, status)
 
 
 def invalid_field(problem: InvalidParams) -> dict[str, str]:
-    """An `invalid_fields` item: a missing or unknown key is named by its parent (`""` for
+    """An `invalid_fields` item. A missing or unknown key is named by its parent (`""` for
     the top level, as the changelog shows), any other problem by its own path."""
-    top = problem.field in TOP_LEVEL or problem.problem == "unknown"
-    path = problem.field if top else f"input.{problem.field}"
-    parent = "" if top else "input"
-    if problem.problem == "enum":
-        allowed = ", ".join(orjson.dumps(option).decode() for option in problem.expected)
-        description = f"{problem.field} must be one of the following: {allowed}"
-    elif problem.problem == "too_long":
-        description = f"String length must be less than or equal to {MAX_PROMPT}"
+    name = problem.field
+    top = name in TOP_LEVEL or problem.problem == "unknown"
+    if problem.problem in ("required", "unknown"):
+        at = "" if top else "input"
     else:
-        description = problem.reason
-    at = parent if problem.problem in ("required", "unknown") else path
-    return {"type": _FIELD_TYPE[problem.problem], "field": at, "description": description}
+        at = name if top else f"input.{name}"
+    return {"type": _FIELD_TYPE[problem.problem], "field": at, "description": _described(problem)}
+
+
+def _described(problem: InvalidParams) -> str:
+    """The problem as gojsonschema words its errors."""
+    match problem.problem:
+        case "required":
+            return f"{problem.field} is required"
+        case "enum":
+            allowed = ", ".join(orjson.dumps(option).decode() for option in problem.expected)
+            return f"{problem.field} must be one of the following: {allowed}"
+        case "type":
+            given = _JSON_TYPE.get(type(problem.received), "object")
+            return f"Invalid type. Expected: {problem.expected[0]}, given: {given}"
+        case "too_long":
+            return f"String length must be less than or equal to {MAX_PROMPT}"
+        case "too_short":
+            return "String length must be greater than or equal to 1"
+        case _:
+            return problem.reason
 
 
 def _image(body: Mapping[str, object], field: str) -> FrameImage | None:
@@ -193,7 +204,9 @@ def check(model: str, body: Mapping[str, object]) -> Order:
     if fields is None:
         raise InvalidParams("input", "required", "input is required")
     if not isinstance(fields, dict):
-        raise InvalidParams("input", "type", "Invalid type. Expected: object", expected=("object",))
+        raise InvalidParams(
+            "input", "type", "must be an object", expected=("object",), received=fields
+        )
     schema = SCHEMA_BY_MODEL[model]
     prompt = text(fields, "prompt", required=True) or ""
     first = _image(fields, "first_frame_image")

@@ -124,31 +124,61 @@ async def test_status_goes_starting_processing_succeeded(sim: Sim) -> None:
     assert seen == ["starting", "processing", "succeeded"]
 
 
+ENUM = 'resolution must be one of the following: "512p", "768p", "1080p"'
+
+
 @pytest.mark.parametrize(
-    ("body", "field", "kind"),
+    ("body", "field", "kind", "description"),
     [
-        ({"input": {"prompt": "p", "resolution": "768P"}}, "input.resolution", "enum"),
-        ({"input": {"prompt": "p", "duration": 10}}, "input.duration", "invalid"),
-        ({"input": {"prompt": "p", "duration": "6"}}, "input.duration", "enum"),
+        ({"input": {"prompt": "p", "resolution": "768P"}}, "input.resolution", "enum", ENUM),
+        (
+            {"input": {"prompt": "p", "duration": 10}},
+            "input.duration",
+            "invalid",
+            "10 seconds is only available for 768p resolution",
+        ),
+        (
+            {"input": {"prompt": "p", "duration": "6"}},
+            "input.duration",
+            "enum",
+            "duration must be one of the following: 6, 10",
+        ),
         (
             {"input": {"prompt": "p", "prompt_optimizer": 1}},
             "input.prompt_optimizer",
             "invalid_type",
+            "Invalid type. Expected: boolean, given: integer",
         ),
-        ({"input": {"duration": 6}}, "input", "required"),
-        ({"input": {"prompt": "x" * 2001}}, "input.prompt", "string_lte"),
+        ({"input": {"duration": 6}}, "input", "required", "prompt is required"),
+        (
+            {"input": {"prompt": "x" * 2001}},
+            "input.prompt",
+            "string_lte",
+            "String length must be less than or equal to 2000",
+        ),
         (
             {"input": {"prompt": "p", "first_frame_image": "ftp://a"}},
             "input.first_frame_image",
             "invalid",
+            "must be a public URL or a data URI",
         ),
-        ({"inptu": {"prompt": "p"}}, "", "additional_property_not_allowed"),
-        ({}, "", "required"),
-        ({"input": "prompt=p"}, "input", "invalid_type"),
+        (
+            {"inptu": {"prompt": "p"}},
+            "",
+            "additional_property_not_allowed",
+            "Additional property inptu is not allowed",
+        ),
+        ({}, "", "required", "input is required"),
+        (
+            {"input": "prompt=p"},
+            "input",
+            "invalid_type",
+            "Invalid type. Expected: object, given: string",
+        ),
     ],
 )
 async def test_bad_input_is_a_422_problem(
-    sim: Sim, body: dict[str, Any], field: str, kind: str
+    sim: Sim, body: dict[str, Any], field: str, kind: str, description: str
 ) -> None:
     """RFC 7807 with `invalid_fields` items `{type, field, description}`; nothing is created."""
     client = await sim()
@@ -159,6 +189,7 @@ async def test_bad_input_is_a_422_problem(
     assert problem["status"] == 422
     (item,) = problem["invalid_fields"]
     assert (item["field"], item["type"]) == (field, kind)
+    assert item["description"].startswith(description)
     assert item["description"] in problem["detail"]
     counted = await stats(client)
     assert (counted["submitted"], counted["refused"]) == (0, 1)
