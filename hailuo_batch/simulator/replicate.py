@@ -232,8 +232,8 @@ async def submit(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     model = request.match_info["model"]
     if model not in SCHEMA_BY_MODEL:
-        ctx.ledger.count(ctx.name, "refused")
-        return render(Refusal("not-found", f"Model minimax/{model} not found"), request)
+        refusal = ctx.authorize(request) or Refusal("not-found", f"Model minimax/{model} not found")
+        return ctx.refuse(request, refusal)
     accepted = await ctx.accept(
         request, lambda body: check(model, body), lambda _order: prediction_id(ctx)
     )
@@ -261,9 +261,9 @@ def wait_seconds(prefer: str) -> float | None:
         name, _, value = preference.strip().partition("=")
         if name.strip().lower() != "wait":
             continue
-        if not value.strip():
-            return MAX_WAIT
         seconds = value.strip()
+        if not seconds:
+            return MAX_WAIT
         return float(seconds) if seconds.isdigit() and 1 <= int(seconds) <= MAX_WAIT else None
     return None
 
