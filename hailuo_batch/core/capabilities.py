@@ -132,7 +132,10 @@ class Offer:
     subject: bool = True  # where the model takes one
     local_images: bool = True  # False: frames must be public URLs (no data: URIs)
     ratios: frozenset[str] | None = None
-    options: frozenset[str] | None = None  # the prompt options it has fields for
+    # Limits on top of the model's own: the longest duration at a resolution, and the
+    # prompt options its wire has fields for (None: every option the model takes).
+    max_duration_by_resolution: Mapping[str, int] = field(default_factory=dict)
+    options: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,8 +333,17 @@ CAPABILITIES_BY_PROVIDER: dict[str, Capabilities] = {
         base_url="https://api.replicate.com",
         key_env_var="REPLICATE_API_TOKEN",
         offers={
-            "hailuo-02": Offer("minimax/hailuo-02", "H", _R),
-            "hailuo-2.3": Offer("minimax/hailuo-2.3", "H", _R),
+            # Version pages c43b610e, 23a02633: "10 seconds is only available for 768p
+            # resolution", and `prompt_optimizer` is the only prompt option (no
+            # fast_pretreatment field).
+            "hailuo-02": Offer(
+                "minimax/hailuo-02",
+                "H",
+                _R,
+                max_duration_by_resolution={"512P": 6},
+                options=_OPTIMIZER_ONLY,
+            ),
+            "hailuo-2.3": Offer("minimax/hailuo-2.3", "H", _R, options=_OPTIMIZER_ONLY),
             "video-01": Offer("minimax/video-01", "H", _R),
             "t2v-01": Offer("minimax/video-01", "H", _R),
             "i2v-01": Offer("minimax/video-01", "H", _R),
@@ -502,6 +514,9 @@ def provider_violations(caps: Capabilities, request: VideoRequest) -> list[str]:
         found.append(f"sells {request.model} at {_resolutions(offer.resolutions)} only")
     if offer.durations is not None and request.duration not in offer.durations:
         found.append(f"sells {request.model} at {_durations(offer.durations)} s only")
+    longest = offer.max_duration_by_resolution.get(request.resolution)
+    if longest is not None and request.duration > longest:
+        found.append(f"sells {request.model} at {request.resolution} up to {longest} s only")
     if request.end_image is not None and not offer.end_frame:
         found.append(f"takes no last frame for {request.model}")
     if request.subject_reference is not None and not offer.subject:

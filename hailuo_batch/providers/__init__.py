@@ -13,6 +13,7 @@ from hailuo_batch.providers.fal import FalAdapter
 from hailuo_batch.providers.gmi import GmiAdapter
 from hailuo_batch.providers.minimax import MinimaxAdapter
 from hailuo_batch.providers.novita import NovitaAdapter
+from hailuo_batch.providers.replicate import ReplicateAdapter
 
 ADAPTER_BY_PROVIDER: dict[str, type[Adapter]] = {
     "novita": NovitaAdapter,
@@ -21,6 +22,7 @@ ADAPTER_BY_PROVIDER: dict[str, type[Adapter]] = {
     "aimlapi": AimlapiAdapter,
     "minimax": MinimaxAdapter,
     "fal": FalAdapter,
+    "replicate": ReplicateAdapter,
 }
 
 
@@ -42,6 +44,7 @@ __all__ = [
     "MinimaxAdapter",
     "NovitaAdapter",
     "Provider",
+    "ReplicateAdapter",
     "TaskFinder",
     "make_provider",
 ]

@@ -102,23 +102,25 @@ class Adapter(ABC):
         its wire has no field for.
 
         `validate` checks the same table first; this guard stops a request that slipped
-        past it from being silently changed (an end frame dropped, another model's path).
+        past it from being silently changed (an end frame, a subject or an option dropped,
+        another model's path).
         """
         offer = self.capabilities.offers.get(request.model)
         if offer is None:
             raise ProviderError(
                 "invalid_input", self.name, f"{self.name} does not sell {request.model}"
             )
-        problems = [f"`{option}`" for option in unsold_options(offer, request)]
-        if images.last and not (
-            offer.end_frame and MODEL_RULES[request.model].end_frame_resolutions
-        ):
-            problems.append("last frame")
-        if problems:
-            unsold = " or ".join(problems)
-            raise ProviderError(
-                "invalid_input", self.name, f"{self.name} takes no {unsold} for {request.model}"
-            )
+        rules = MODEL_RULES[request.model]
+        sold = (
+            ("last frame", images.last, offer.end_frame and bool(rules.end_frame_resolutions)),
+            ("subject reference", images.subject, offer.subject and rules.subject),
+            ("references", images.references, offer.references and rules.references),
+        )
+        unsold = [what for what, sent, sells in sold if sent and not sells]
+        unsold += [f"`{option}:`" for option in unsold_options(offer, request)]
+        if unsold:
+            problem = f"{self.name} takes no {', '.join(unsold)} for {request.model}"
+            raise ProviderError("invalid_input", self.name, problem)
         return offer
 
     def _ok_json(self, response: HttpResponse) -> dict[str, object]:

@@ -2,8 +2,8 @@
 
 Builds the app; no I/O until it is run, except opening `SimConfig.state_file` when one is
 set (see `persistence`). Mount points: `/novita`, `/highway`, `/gmi`, `/aimlapi`,
-`/minimax`, `/fal`, each followed by the provider's real paths; `GET /_sim/stats` answers
-the ledger as JSON.
+`/minimax`, `/fal`, `/replicate`, each followed by the provider's real paths;
+`GET /_sim/stats` answers the ledger as JSON.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from hailuo_batch.simulator import aimlapi, fal, gmi, minimax, novita
+from hailuo_batch.simulator import aimlapi, fal, gmi, minimax, novita, replicate
 from hailuo_batch.simulator.config import PROVIDER_NAMES, SimConfig
 from hailuo_batch.simulator.context import Shared, answer
 from hailuo_batch.simulator.faults import fault_middleware
@@ -62,6 +62,7 @@ def make_app(
     app.add_subapp("/aimlapi", aimlapi.build("aimlapi", shared))
     app.add_subapp("/minimax", minimax.build("minimax", shared))
     app.add_subapp("/fal", fal.build("fal", shared))
+    app.add_subapp("/replicate", replicate.build("replicate", shared))
     return app
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-ProviderName = Literal["novita", "highway", "gmi", "aimlapi", "minimax", "fal"]
+ProviderName = Literal["novita", "highway", "gmi", "aimlapi", "minimax", "fal", "replicate"]
 PROVIDER_NAMES: tuple[ProviderName, ...] = get_args(ProviderName)
 
 FaultKind = Literal["rate-limit", "server-error", "slow", "drop", "bad-json", "lost-reply"]

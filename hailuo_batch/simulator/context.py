@@ -30,7 +30,7 @@ from hailuo_batch.simulator.persistence import TaskFile
 from hailuo_batch.simulator.tasks import Clock, Task, TaskBoard
 from hailuo_batch.simulator.video import SHARED, VideoCache, VideoSpec
 
-Role = Literal["submit", "poll", "retrieve", "list", "models", "download"]
+Role = Literal["submit", "poll", "retrieve", "list", "models", "cancel", "download"]
 """What a route does; a route's name starts with its role (`submit.video_01`)."""
 ROLES: tuple[Role, ...] = get_args(Role)
 
@@ -64,8 +64,9 @@ Render = Callable[[Refusal, web.Request], web.Response]
 class Order:
     """An accepted submit as the simulator needs it: label, prompt, and the video to make.
 
-    `echo` is what the provider shows back of the request; only GMI does, and keeping whole
-    bodies (data-URI images) for every task would cost memory for nothing. `first_frame`
+    `echo` is what the provider shows back of the request (GMI's payload, Replicate's input);
+    the others show none, and keeping whole bodies (data-URI images) for every task would
+    cost memory for nothing there. `first_frame`
     is the first-frame image, whose picture (if a data URI carried it) is kept once per
     distinct image by `FirstFrames`; the task keeps only its digest.
     """
@@ -241,7 +242,7 @@ class ProviderContext:
         size = self.config.deliver_size or (spec.width, spec.height)
         duration = self.config.deliver_duration or spec.duration
         delivered = VideoSpec(size[0], size[1], duration)
-        return self.links.mint(delivered, ttl or self.config.url_ttl, task.id)
+        return self.links.mint(delivered, self.config.url_ttl if ttl is None else ttl, task.id)
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))

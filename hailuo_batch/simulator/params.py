@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, TypeVar
 
-Problem = Literal["required", "type", "enum", "too_long", "too_short", "rule"]
+Problem = Literal["required", "type", "enum", "too_long", "too_short", "rule", "unknown"]
 MAX_PROMPT = 2000
 T = TypeVar("T", int, str)
 

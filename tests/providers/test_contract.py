@@ -374,7 +374,8 @@ async def test_a_wrong_key_is_auth_on_polls_too(provider: str) -> None:
 
 
 # What an unknown id is, as observed: Novita/Highway/GMI/AIMLAPI answer HTTP 404 (read as
-# `provider_error`); MiniMax answers HTTP 200 with base_resp 2013 "invalid params"; fal 404.
+# `provider_error`); MiniMax answers HTTP 200 with base_resp 2013 "invalid params"; fal 404;
+# Replicate an RFC 7807 404 (its wording UNVERIFIED).
 UNKNOWN_TASK_KIND: dict[str, ErrorKind] = {
     "novita": "provider_error",
     "highway": "provider_error",
@@ -382,6 +383,7 @@ UNKNOWN_TASK_KIND: dict[str, ErrorKind] = {
     "aimlapi": "provider_error",
     "minimax": "invalid_input",
     "fal": "provider_error",  # HTTP 404 (its body is UNVERIFIED)
+    "replicate": "provider_error",
 }
 
 

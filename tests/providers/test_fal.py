@@ -177,7 +177,7 @@ REFUSED_UNSENT: list[tuple[VideoRequest, SubmitImages, str]] = [
     (_request("t2v-01", "720P", image=URL_IMAGE), FRAMES, "no `image_url`"),
     (_request("i2v-01", "720P"), SubmitImages(), "needs `image_url`"),
     (_request("s2v-01", "720P"), SubmitImages(), "needs `subject_reference_image_url`"),
-    (_request("hailuo-02", "768P"), SubmitImages(subject=SUBJECT), "no `subject_reference"),
+    (_request("hailuo-02", "768P"), SubmitImages(subject=SUBJECT), "no subject reference"),
     (_request("hailuo-02", "768P"), SubmitImages(last=LAST), "no `end_image_url`"),
     (_request("hailuo-2.3", "768P", image=URL_IMAGE), SubmitImages(FIRST, LAST), "last frame"),
     (_request("hailuo-02", "768P", fast_pretreatment=True), SubmitImages(), "fast_pretreatment"),
