@@ -27,11 +27,16 @@ class HttpRequest:
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
-    """One answer as received. Header names are lower-case."""
+    """One answer as received. Header names are lower-case.
+
+    `url` is the URL the request went to (httpx's `Response.url`), set by the transport:
+    where one provider speaks two protocols (MiniMax v1 and V2), it says which one answered.
+    """
 
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
