@@ -46,7 +46,7 @@ from PIL import Image
 FPS = 25
 GOP = 2 * FPS  # frames encoded per look: two seconds, repeated (see the module docstring)
 # "2K": UNVERIFIED, no provider documents H3's frame size; 1440 px is 2560x1440 at 16:9.
-SHORT_SIDE = {"512P": 512, "720P": 720, "768P": 768, "1080P": 1080, "2K": 1440}
+SHORT_SIDE = {"480P": 480, "512P": 512, "720P": 720, "768P": 768, "1080P": 1080, "2K": 1440}
 LANDSCAPE = 16 / 9  # URL images are never fetched: their aspect is assumed to be 16:9
 AUDIO_RATE = 48_000
 AUDIO_BIT_RATE = 32_000  # a steady tone needs little: ~4.5 KB a second of video
