@@ -7,6 +7,8 @@ Under the provider's mount point:
     POST /v3/async/minimax-video-01       {prompt, image_url, enable_prompt_expansion}  Novita only
     GET  /v3/async/task-result?task_id=   task{status, progress_percent, eta, reason}, videos[]
     GET  /cos/prod/{token}.mp4            the video, behind a COS-style presigned URL
+    POST /v3/minimax/v2/video_generation, GET /v3/minimax/v2/query/video_generation/{id}
+                                          H3 in MiniMax's V2 shape (`minimax_v2`), Novita only
 
 Submits answer 200 `{"task_id": <uuid>}`; errors are `{code, reason, message, metadata}`.
 Statuses are only the four the official SDK knows (never UNKNOWN or CANCELED).
@@ -19,6 +21,7 @@ from collections.abc import Callable, Mapping
 
 from aiohttp import web
 
+from hailuo_batch.simulator import minimax_v2
 from hailuo_batch.simulator.context import (
     CONTEXT,
     Order,
@@ -61,6 +64,8 @@ def build(name: str, shared: Shared, *, video01: bool) -> web.Application:
     app.router.add_post("/v3/async/minimax-hailuo-02", submit_hailuo, name="submit.hailuo_02")
     if video01:
         app.router.add_post("/v3/async/minimax-video-01", submit_video01, name="submit.video_01")
+    if name == "novita":  # H3, passed through in MiniMax's V2 shape; HighwayAPI has none
+        minimax_v2.add_routes(app, "/v3/minimax", (minimax_v2.H3,))
     app.router.add_get("/v3/async/task-result", poll, name="poll")
     app.router.add_get("/cos/prod/{token}.mp4", download, name="download", allow_head=False)
     return app
