@@ -112,8 +112,9 @@ class MinimaxV2Adapter(Adapter):
 
     def submit_request(self, request: VideoRequest, images: SubmitImages) -> HttpRequest:
         self._refuse_unsold(request, images)
-        if images.subject:
-            raise ProviderError("invalid_input", self.name, "H3 takes no subject reference")
+        if images.subject or not request.prompt.strip():
+            problem = "a subject reference" if images.subject else "an empty prompt"
+            raise ProviderError("invalid_input", self.name, f"H3 takes no {problem}")
         return self._post(f"{self._root}/v2/video_generation", submit_body(request, images))
 
     def parse_submit(self, response: HttpResponse) -> str:

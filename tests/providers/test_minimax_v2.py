@@ -95,10 +95,20 @@ def test_references_keep_their_order_and_roles(v2: MinimaxV2Adapter) -> None:
     assert req.json["ratio"] == "adaptive"
 
 
-def test_a_subject_reference_is_refused(v2: MinimaxV2Adapter) -> None:
+@pytest.mark.parametrize(
+    ("request_", "images", "needle"),
+    [
+        (h3(), SubmitImages(subject=FIRST), "subject reference"),
+        (h3(prompt=" "), SubmitImages(FIRST), "empty prompt"),  # a text item is required
+    ],
+)
+def test_what_v2_cannot_take_is_refused_before_sending(
+    v2: MinimaxV2Adapter, request_: VideoRequest, images: SubmitImages, needle: str
+) -> None:
     with pytest.raises(ProviderError) as caught:
-        v2.submit_request(h3(), SubmitImages(subject=FIRST))
+        v2.submit_request(request_, images)
     assert caught.value.kind == "invalid_input"
+    assert needle in caught.value.message
 
 
 def test_novita_root_and_an_unsold_host(api_key: str) -> None:
