@@ -82,7 +82,7 @@ _REFUSALS: dict[RefusalKind, tuple[int, str, int, str]] = {  # HTTP, error.type,
 
 
 @dataclass(frozen=True, slots=True)
-class Model:
+class ModelLimits:
     """What one V2 model takes."""
 
     resolutions: tuple[str, ...]
@@ -92,8 +92,8 @@ class Model:
 
 
 MODELS = {
-    H3: Model(("768P", "2K"), None, tuple(range(4, 16)), references=True),
-    H3_MAX: Model(("480P", "768P"), "768P", tuple(range(5, 16)), references=False),
+    H3: ModelLimits(("768P", "2K"), None, tuple(range(4, 16)), references=True),
+    H3_MAX: ModelLimits(("480P", "768P"), "768P", tuple(range(5, 16)), references=False),
 }
 
 
@@ -123,7 +123,7 @@ def render(refusal: Refusal, request: web.Request) -> web.Response:
     """An OpenAI-style error: `http_code` a string, the numeric code ending the message."""
     status, error_type, code, message = _REFUSALS[refusal.kind]
     if refusal.kind == "server-error" and refusal.status == 503:
-        status, code, message = 503, 1033, "system error, please retry later"
+        status, error_type, code, message = _REFUSALS["down"]
     if refusal.kind == "invalid" and refusal.message:
         message = f"invalid params, {refusal.message}"
     error = {"type": error_type, "message": f"{message} ({code})", "http_code": str(status)}
@@ -185,7 +185,7 @@ def _required(
 
 
 def _content(value: object) -> tuple[str, list[tuple[str, FrameImage | None]]]:
-    """The prompt, and each media item's role with its image (None for URLs or media)."""
+    """The prompt, and each media item's role with its image (None for video and audio)."""
     if not isinstance(value, list) or not value:
         raise InvalidParams("content", "required", "must be a non-empty array of items")
     texts: list[str] = []
