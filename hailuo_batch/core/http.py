@@ -29,8 +29,9 @@ class HttpRequest:
 class HttpResponse:
     """One answer as received. Header names are lower-case.
 
-    `url` is the URL the request went to (httpx's `Response.url`), set by the transport:
-    where one provider speaks two protocols (MiniMax v1 and V2), it says which one answered.
+    `url` is the URL of the request it answers (httpx's `Response.request.url`), set by the
+    transport: where one provider speaks two protocols (MiniMax v1 and V2), it says which
+    one answered.
     """
 
     status: int
