@@ -283,7 +283,7 @@ WIRES = [
 ]
 REFUSED = [
     *(
-        pytest.param(name, request, id=f"{name}-{label}")
+        pytest.param(name, request, id=f"{label}-{name}")
         for name in PROVIDERS
         for request, label in (
             (_request("1080P", 10), "1080P-10s"),
@@ -291,7 +291,7 @@ REFUSED = [
         )
     ),
     *(
-        pytest.param(name, request, id=f"{name}-h3-{label}")
+        pytest.param(name, request, id=f"h3-{label}-{name}")
         for name in ("minimax", "novita")
         for request, label in (
             (replace(H3, duration=16), "16s"),
