@@ -47,6 +47,7 @@ class ModelRules:
     audio: bool = False  # makes a sound track (H3 always does: no provider has a switch)
     options: frozenset[str] = OPTIONS  # prompt options it takes
     max_prompt: int = MAX_PROMPT_CHARS
+    prompt_required: bool = False  # even where an image leads (else only for text-to-video)
 
 
 def _family_01(title: str, image: ImageUse = "optional", *, subject: bool = False) -> ModelRules:
@@ -105,6 +106,7 @@ MODEL_RULES: dict[Model, ModelRules] = {
         audio=True,
         options=frozenset(),
         max_prompt=7000,
+        prompt_required=True,  # MiniMax's V2 API requires a non-empty text item (H)
     ),
     "video-01": _family_01("Video-01 (T2V-01, or I2V-01 with a first frame)"),
     "t2v-01": _family_01("T2V-01", "none"),

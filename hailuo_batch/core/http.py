@@ -27,11 +27,17 @@ class HttpRequest:
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
-    """One answer as received. Header names are lower-case."""
+    """One answer as received. Header names are lower-case.
+
+    `url` is the URL of the request it answers (httpx's `Response.request.url`), set by the
+    transport: where one provider speaks two protocols (MiniMax v1 and V2), it says which
+    one answered.
+    """
 
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)

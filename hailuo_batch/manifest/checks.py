@@ -46,8 +46,11 @@ def check_plan(plan: Plan, environ: Mapping[str, str], *, keys: Severity | None)
 def job_problems(job: Job) -> Iterator[str]:
     """What is wrong with one job, as sentences."""
     request = job.request
-    longest = MODEL_RULES[request.model].max_prompt
-    needs_prompt = request.image is None and request.subject_reference is None
+    rules = MODEL_RULES[request.model]
+    longest = rules.max_prompt
+    needs_prompt = rules.prompt_required or (
+        request.image is None and request.subject_reference is None
+    )
     if len(request.prompt) > longest or (needs_prompt and not request.prompt):
         yield (
             f"prompt must be 1 to {longest} characters after templating (got {len(request.prompt)})"

@@ -3,11 +3,15 @@
 docs/providers/novita.md §2: one submit path per model, `POST /v3/async/<path>` (the
 offer's wire id in the capability table), all polled at `GET /v3/async/task-result`.
 Hailuo-2.3 has a text and an image path, chosen by the first frame; the 01 family shares
-`minimax-video-01`. The video URL is in the poll answer: two steps, no retrieve. Times
-are in seconds.
+`minimax-video-01`. The video URL is in the poll answer: two steps, no retrieve. H3 is
+MiniMax's V2 wire passed through under `/v3/minimax` (section 7): `MinimaxV2Adapter`
+speaks it, with Novita's own error envelope read where V2's is absent (which one Novita
+sends is UNVERIFIED). Times are in seconds.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
 from hailuo_batch.core.jobs import ErrorKind, VideoRequest
@@ -26,6 +30,7 @@ from hailuo_batch.providers._adapter import (
     snippet,
     state_for,
 )
+from hailuo_batch.providers.minimax_v2 import MinimaxV2Adapter, is_v2_task
 
 _VIDEO_01 = "minimax-video-01"
 _PRETREATMENT = frozenset({"minimax-hailuo-02", "minimax-hailuo-2.3-i2v"})
@@ -63,6 +68,8 @@ class NovitaAdapter(Adapter):
     PROVIDERS = frozenset({"novita", "highway"})
 
     def submit_request(self, request: VideoRequest, images: SubmitImages) -> HttpRequest:
+        if request.model == "h3":
+            return self._h3.submit_request(request, images)
         offer = self._refuse_unsold(request, images)
         path = offer.wire.replace("{t2v|i2v}", "i2v" if images.first else "t2v")
         if path == _VIDEO_01:
@@ -91,15 +98,21 @@ class NovitaAdapter(Adapter):
         return self._post(f"/v3/async/{path}", body)
 
     def parse_submit(self, response: HttpResponse) -> str:
+        if self._h3.answered(response):
+            return self._h3.parse_submit(response)
         task_id = as_text(self._ok_json(response).get("task_id"))
         if not task_id:
             raise self._error(response, "submit answer has no task_id", "transient")
         return task_id
 
     def poll_request(self, task_id: str) -> HttpRequest:
+        if is_v2_task(task_id):
+            return self._h3.poll_request(task_id)
         return self._get("/v3/async/task-result", task_id=task_id)
 
     def parse_poll(self, response: HttpResponse) -> TaskStatus:
+        if self._h3.answered(response):
+            return self._h3.parse_poll(response)
         body = self._ok_json(response)
         task = as_object(body.get("task"))
         raw = as_text(task.get("status"))
@@ -137,6 +150,13 @@ class NovitaAdapter(Adapter):
             video_url=url,
             url_ttl=ttl if ttl is not None and ttl > 0 else self.capabilities.url_ttl,
             url_expires_at=as_number(sign_time.rpartition(";")[2]),
+        )
+
+    @cached_property
+    def _h3(self) -> MinimaxV2Adapter:
+        """H3's pass-through: MiniMax's V2 wire under `/v3/minimax`."""
+        return MinimaxV2Adapter(
+            self.name, self._api_key, self._origin, root="/v3/minimax", fallback=self.classify
         )
 
     def classify(self, response: HttpResponse) -> ProviderError:

@@ -241,7 +241,7 @@ class ProviderContext:
         spec = task.spec
         size = self.config.deliver_size or (spec.width, spec.height)
         duration = self.config.deliver_duration or spec.duration
-        delivered = VideoSpec(size[0], size[1], duration)
+        delivered = VideoSpec(size[0], size[1], duration, spec.audio)
         return self.links.mint(delivered, self.config.url_ttl if ttl is None else ttl, task.id)
 
     def uuid(self) -> str:

@@ -66,7 +66,8 @@ def check_h3(body: Mapping[str, object], fields: H3Fields, model: str) -> Order:
         across, up = (int(side) for side in ratio.split(":"))
         aspect = across / up
     width, height = frame_size(resolution, aspect)
-    return Order(model, prompt, VideoSpec(width, height, duration), first_frame=first or last)
+    spec = VideoSpec(width, height, duration, audio=True)  # H3 always makes a sound track
+    return Order(model, prompt, spec, first_frame=first or last)
 
 
 def _image(body: Mapping[str, object], field: str) -> FrameImage | None:

@@ -13,6 +13,8 @@ Under the provider's mount point (docs/providers/novita.md §2-§4):
     POST /v3/async/minimax-video-01           {prompt, image_url, enable_prompt_expansion}
     GET  /v3/async/task-result?task_id=       task{status, progress_percent, eta, reason}, videos[]
     GET  /cos/prod/{token}.mp4                the video, behind a COS-style presigned URL
+    POST /v3/minimax/v2/video_generation, GET /v3/minimax/v2/query/video_generation/{id}
+                                              H3 in MiniMax's V2 shape (`minimax_v2`), Novita only
 
 HighwayAPI serves the same paths (its spec lists exactly these five models). Fields a
 path does not document are ignored, as JSON APIs do. Submits answer 200
@@ -30,6 +32,7 @@ from typing import Literal
 
 from aiohttp import web
 
+from hailuo_batch.simulator import minimax_v2
 from hailuo_batch.simulator.context import (
     CONTEXT,
     Order,
@@ -94,6 +97,8 @@ def build(name: str, shared: Shared) -> web.Application:
         route = "submit." + path.replace("-", "_").replace(".", "_")
         app.router.add_post(f"/v3/async/{path}", partial(_submit, check=checker), name=route)
     app.router.add_post("/v3/async/minimax-video-01", submit_video01, name="submit.video_01")
+    if name == "novita":  # H3, passed through in MiniMax's V2 shape; HighwayAPI has none
+        minimax_v2.add_routes(app, "/v3/minimax", (minimax_v2.H3,))
     app.router.add_get("/v3/async/task-result", poll, name="poll")
     app.router.add_get("/cos/prod/{token}.mp4", download, name="download", allow_head=False)
     return app

@@ -271,21 +271,43 @@ async def test_adapter_makes_a_real_video(case: Case, tmp_path: Path) -> None:
 
 # -- 2. refusals, outages and unknown tasks are classified ---------------------------------
 
-
-TOO_LONG = replace(_request("768P"), prompt="x" * 2001)
+# Every protocol each provider speaks: its own, on Hailuo-02 (which all sell), and MiniMax's
+# V2 wire for H3, at MiniMax and passed through at Novita.
+H3 = VideoRequest("h3", PROMPT, 6, "768P")
+SAMPLE = {"hailuo-02": _request("768P"), "h3": H3}
+UNKNOWN_TASK = {"hailuo-02": "123456789012345", "h3": "v2:123456789012345"}  # V2 ids: `v2:`
+WIRE_PAIRS = [*((name, "hailuo-02") for name in PROVIDERS), ("minimax", "h3"), ("novita", "h3")]
+WIRES = [
+    pytest.param(name, model, id=name if model == "hailuo-02" else f"{name}-{model}")
+    for name, model in WIRE_PAIRS
+]
 # fal's queue takes any JSON object and its runner checks the input: a refused parameter
 # ends the request, paid for, and its result GET answers 422 (docs/providers/fal.md §3-4).
 RUNNER_CHECKS = ("fal",)
+REFUSED = [
+    *(
+        pytest.param(name, request, id=f"{label}-{name}")
+        for name in PROVIDERS
+        if name not in RUNNER_CHECKS
+        for request, label in (
+            (_request("1080P", 10), "1080P-10s"),
+            (replace(_request("768P"), prompt="x" * 2001), "prompt-2001-chars"),
+        )
+    ),
+    *(
+        pytest.param(name, request, id=f"h3-{label}-{name}")
+        for name in ("minimax", "novita")
+        for request, label in (
+            (replace(H3, duration=16), "16s"),
+            (replace(H3, prompt="x" * 7001), "prompt-7001-chars"),
+        )
+    ),
+]
+
+TOO_LONG = replace(_request("768P"), prompt="x" * 2001)
 
 
-@pytest.mark.parametrize("provider", [name for name in PROVIDERS if name not in RUNNER_CHECKS])
-@pytest.mark.parametrize(
-    "request_",
-    [
-        pytest.param(_request("1080P", 10), id="1080P-10s"),
-        pytest.param(TOO_LONG, id="prompt-2001-chars"),
-    ],
-)
+@pytest.mark.parametrize(("provider", "request_"), REFUSED)
 async def test_refused_parameters_are_invalid_input(provider: str, request_: VideoRequest) -> None:
     """A request the provider refuses for its parameters is `invalid_input`, and is not paid."""
     async with simulated() as sim:
@@ -333,7 +355,7 @@ def refusing(provider: str, how: Refusing) -> SimConfig:
     return replace(FAST, outages={provider: how})
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize(("provider", "model"), WIRES)
 @pytest.mark.parametrize(
     ("how", "kind", "status"),
     [
@@ -344,12 +366,12 @@ def refusing(provider: str, how: Refusing) -> SimConfig:
     ],
 )
 async def test_key_and_outage_refusals_are_classified(
-    provider: str, how: Refusing, kind: ErrorKind, status: int | None
+    provider: str, model: str, how: Refusing, kind: ErrorKind, status: int | None
 ) -> None:
     """A wrong key is `auth`, no balance `quota`, a service down `transient` 503 (retryable)."""
     async with simulated(refusing(provider, how)) as sim:
         adapter = sim.adapter(provider)
-        submit = adapter.submit_request(_request("768P"), SubmitImages())
+        submit = adapter.submit_request(SAMPLE[model], SubmitImages())
         with pytest.raises(ProviderError) as caught:
             await call(sim, submit, adapter.parse_submit)
         counted = await sim.provider_stats(provider)
@@ -363,19 +385,20 @@ async def test_key_and_outage_refusals_are_classified(
     assert KEY not in str(error)
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
-async def test_a_wrong_key_is_auth_on_polls_too(provider: str) -> None:
+@pytest.mark.parametrize(("provider", "model"), WIRES)
+async def test_a_wrong_key_is_auth_on_polls_too(provider: str, model: str) -> None:
     """The engine stops the run on `auth` from a poll: every provider's poll says so."""
     async with simulated(replace(FAST, valid_keys={provider: "right"})) as sim:
         adapter = sim.adapter(provider)
         with pytest.raises(ProviderError) as caught:
-            await call(sim, adapter.poll_request("123456789012345"), adapter.parse_poll)
+            await call(sim, adapter.poll_request(UNKNOWN_TASK[model]), adapter.parse_poll)
     assert caught.value.kind == "auth", caught.value
 
 
 # What an unknown id is, as observed: Novita/Highway/GMI/AIMLAPI answer HTTP 404 (read as
-# `provider_error`); MiniMax answers HTTP 200 with base_resp 2013 "invalid params"; fal 404;
-# Replicate an RFC 7807 404 (its wording UNVERIFIED).
+# `provider_error`); MiniMax answers HTTP 200 with base_resp 2013 "invalid params" on v1,
+# and (UNVERIFIED) HTTP 400 "invalid task_id (2013)" on V2; fal 404; Replicate an RFC 7807
+# 404 (its wording UNVERIFIED).
 UNKNOWN_TASK_KIND: dict[str, ErrorKind] = {
     "novita": "provider_error",
     "highway": "provider_error",
@@ -387,13 +410,13 @@ UNKNOWN_TASK_KIND: dict[str, ErrorKind] = {
 }
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
-async def test_polling_an_unknown_task_is_a_final_error(provider: str) -> None:
+@pytest.mark.parametrize(("provider", "model"), WIRES)
+async def test_polling_an_unknown_task_is_a_final_error(provider: str, model: str) -> None:
     """Polling an id the provider never issued raises a non-retryable error, never a status."""
     async with simulated() as sim:
         adapter = sim.adapter(provider)
         with pytest.raises(ProviderError) as caught:
-            await call(sim, adapter.poll_request("123456789012345"), adapter.parse_poll)
+            await call(sim, adapter.poll_request(UNKNOWN_TASK[model]), adapter.parse_poll)
     assert caught.value.kind == UNKNOWN_TASK_KIND[provider], caught.value
     assert not caught.value.retryable
 
@@ -446,11 +469,11 @@ class Observed:
         return result
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
-async def test_injected_faults_are_classified_for_the_engine(provider: str) -> None:
+@pytest.mark.parametrize(("provider", "model"), WIRES)
+async def test_injected_faults_are_classified_for_the_engine(provider: str, model: str) -> None:
     """At a 30 % fault rate every default kind occurs and each reads as the engine needs.
 
-    Counted per provider, with 120 sequential exchanges (60 submits, 60 polls) at 6 % per
+    Counted per protocol, with 120 sequential exchanges (60 submits, 60 polls) at 6 % per
     kind. Polls are GETs, which aiohttp retries once by itself after a dropped connection:
     the client sees only the retry's fault, so a drop shows only on submits (POST), unseen
     in 60 with probability 0.94**60 ~ 2 %; any other kind 0.94**120 < 0.1 %. The seeded
@@ -458,13 +481,13 @@ async def test_injected_faults_are_classified_for_the_engine(provider: str) -> N
     Submits are compared exactly with the simulator's counts; on polls the client may see
     fewer drops than were injected (never more).
     """
-    # Each provider its own seed (0..4), so the five runs are independent evidence.
-    async with simulated(replace(FAULTY, seed=PROVIDERS.index(provider))) as sim:
+    # Each protocol its own seed, so the runs are independent evidence.
+    async with simulated(replace(FAULTY, seed=WIRE_PAIRS.index((provider, model)))) as sim:
         adapter = sim.adapter(provider)
         submits = Observed(Counter(), set())
         task_ids = []
         for _ in range(SUBMITS):
-            submit = adapter.submit_request(_request("768P"), SubmitImages())
+            submit = adapter.submit_request(SAMPLE[model], SubmitImages())
             task_id = await submits.exchange(sim, submit, adapter.parse_submit)
             if task_id is not None:
                 task_ids.append(task_id)
@@ -501,9 +524,9 @@ async def test_injected_faults_are_classified_for_the_engine(provider: str) -> N
         assert polls.kinds[kind] == on_polls[kind], kind
     assert polls.kinds["ok"] + polls.kinds["slow"] == after_polls["polls"]
     assert sum(polls.kinds.values()) == POLLS
-    # MiniMax answers rate limits both as HTTP 429 and as HTTP 200 + base_resp 1002.
+    # MiniMax's v1 answers rate limits both as HTTP 429 and as HTTP 200 + base_resp 1002.
     statuses = submits.rate_limit_statuses | polls.rate_limit_statuses
-    assert statuses == ({200, 429} if provider == "minimax" else {429})
+    assert statuses == ({200, 429} if (provider, model) == ("minimax", "hailuo-02") else {429})
 
 
 async def server_error_status(
@@ -517,16 +540,16 @@ async def server_error_status(
     return caught.value.status
 
 
-@pytest.mark.parametrize("provider", PROVIDERS)
-async def test_every_server_error_shape_is_transient(provider: str) -> None:
+@pytest.mark.parametrize(("provider", "model"), WIRES)
+async def test_every_server_error_shape_is_transient(provider: str, model: str) -> None:
     """500 and 503 in the provider's envelope and a gateway's HTML 502 are all `transient`."""
     # Faults strike before the handler, so the poll's made-up id is never looked up.
     config = replace(FAST, fault_rate=1.0, faults=("server-error",))
     on_submits, on_polls = set(), set()
     async with simulated(config) as sim:
         adapter = sim.adapter(provider)
-        submit = adapter.submit_request(_request("768P"), SubmitImages())
-        poll = adapter.poll_request("123456789012345")
+        submit = adapter.submit_request(SAMPLE[model], SubmitImages())
+        poll = adapter.poll_request(UNKNOWN_TASK[model])
         for _ in range(15):
             on_submits.add(await server_error_status(sim, submit, adapter.parse_submit))
             on_polls.add(await server_error_status(sim, poll, adapter.parse_poll))
