@@ -53,15 +53,19 @@ class Figures:
     duplicates: int
 
 
-def manifest(folder: Path, jobs: int, concurrency: int) -> Path:
+def manifest(
+    folder: Path, jobs: int, concurrency: int, providers: tuple[str, ...] = ("novita",)
+) -> Path:
+    """N text jobs from a CSV; several providers are spread over (all at once)."""
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "prompts.csv").open("w") as rows:
         rows.write("id,prompt\n")
         for i in range(jobs):
             rows.write(f"job-{i},scene {i}\n")
     path = folder / "bench.yaml"
+    routing = "routing: spread\n" if len(providers) > 1 else ""
     path.write_text(
-        f"version: 1\nprovider: novita\noutput: out\n"
+        f"version: 1\nprovider: [{', '.join(providers)}]\n{routing}output: out\n"
         f"limits: {{concurrency: {concurrency}, submit_rate: 10000/s}}\n"
         f"jobs:\n  - from: prompts.csv\n"
     )
@@ -74,12 +78,16 @@ def stats(base: str) -> dict[str, Any]:
     return loaded
 
 
-def timed_run(path: Path, base: str) -> tuple[float, float]:
+def timed_run(
+    path: Path, base: str, providers: tuple[str, ...] = ("novita",)
+) -> tuple[float, float]:
     """Wall seconds of one `hailuo-batch run` process, and its peak RSS in MB."""
     rss_file = path.with_suffix(".rss")
-    env = {**os.environ, "NOVITA_API_KEY": "bench-key", "RSS_FILE": str(rss_file)}
+    keys = {f"{name.upper()}_API_KEY": "bench-key" for name in providers}
+    env = {**os.environ, **keys, "RSS_FILE": str(rss_file)}
     command = [sys.executable, "-c", RUN_AND_MEASURE, "run", str(path), "--quiet"]
-    command += ["--base-url", f"novita={base}/novita"]
+    for name in providers:
+        command += ["--base-url", f"{name}={base}/{name}"]
     start = time.perf_counter()
     done = subprocess.run(command, env=env, check=False, capture_output=True, text=True)
     wall = time.perf_counter() - start

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -78,7 +78,7 @@ class AiohttpTransport:
             ) as response:
                 payload = await response.read()
                 headers = {k.lower(): v for k, v in response.headers.items()}
-                return HttpResponse(response.status, payload, headers)
+                return HttpResponse(response.status, payload, headers, request.url)
 
     async def download(self, url: str, dest: Path) -> Downloaded:
         digest = hashlib.sha256()
@@ -167,8 +167,10 @@ class MockTransport:
         self.sent: list[HttpRequest] = []
 
     async def send(self, request: HttpRequest) -> HttpResponse:
+        """The handler's answer, stamped with the request's URL as a real transport's is."""
         self.sent.append(request)
-        return await self.handler(request)
+        response = await self.handler(request)
+        return response if response.url else replace(response, url=request.url)
 
     async def download(self, url: str, dest: Path) -> Downloaded:
         response = await self.send(HttpRequest("GET", url))

@@ -122,7 +122,7 @@ def test_invariants_hold_under_random_faults_and_kills(
     assert stats["duplicate_submits"] <= reported, (stats["duplicate_submits"], reported)
     # spend within budget: what the simulator accepted, at our price. Our own figure may
     # be higher, never lower: it also counts submits a kill left unanswered (maybe paid).
-    paid = int(stats["submitted"]) * 0.28  # type: ignore[call-overload]
+    paid = int(stats["submitted"]) * 0.28
     assert state.spend_usd >= paid - 1e-9
     if budget is not None:
         assert paid <= budget + 1e-9

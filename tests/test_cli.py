@@ -63,6 +63,7 @@ def test_plan_json_counts_jobs_and_prices(tmp_path: Path) -> None:
         "resolution",
         "state",
         "estimated_cost_usd",
+        "price_source",
     }
 
 

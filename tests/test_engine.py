@@ -184,7 +184,7 @@ def test_a_worker_failure_stops_the_run_with_a_message_not_a_lost_callback(
             raise RuntimeError("a bug in the poll path")
         return None
 
-    server.script += [broken] * 10  # type: ignore[list-item]
+    server.script += [broken] * 10
     summary = run(manifest(tmp_path, 2), server)
     assert summary.exit_code == 3
     assert "internal error" in (summary.stopped or "") and "RuntimeError" in (summary.stopped or "")
@@ -211,3 +211,37 @@ def test_polls_per_job_stay_few_when_the_provider_gives_an_eta(tmp_path: Path) -
     summary = run(manifest(tmp_path, 4), server)
     assert summary.by_state == {"done": 4}
     assert sum(server.polls.values()) / 4 <= 3
+
+
+def test_spread_routing_keeps_every_provider_busy_at_once(tmp_path: Path) -> None:
+    """Three providers of two slots each: all six slots work from the start, not two."""
+    server = FakeServer()
+    path = manifest(tmp_path, 12, provider="[novita, gmi, aimlapi]", extra="routing: spread\n")
+    summary = run(path, server)
+    assert summary.by_state == {"done": 12}
+    made: dict[str | None, int] = {}
+    for rec in load_state(tmp_path / "out").jobs.values():
+        made[rec.provider] = made.get(rec.provider, 0) + 1
+    assert set(made) == {"novita", "gmi", "aimlapi"} and min(made.values()) >= 2, made
+    first_submits = [e for e in events(tmp_path, ev.SubmitIntent)][:6]
+    assert {e.provider for e in first_submits} == {"novita", "gmi", "aimlapi"}  # type: ignore[attr-defined]
+
+
+def test_spread_prefers_the_cheaper_provider_when_slots_are_free(tmp_path: Path) -> None:
+    """Fewer jobs than slots: the cheaper provider takes them all."""
+    server = FakeServer()
+    prices = "prices: {novita: {6s-768P: 0.30}, aimlapi: {6s-768P: 0.20}}\n"
+    path = manifest(tmp_path, 2, provider="[novita, aimlapi]", extra="routing: spread\n" + prices)
+    run(path, server)
+    assert {rec.provider for rec in load_state(tmp_path / "out").jobs.values()} == {"aimlapi"}
+
+
+def test_spread_fails_over_from_a_provider_that_goes_out_of_service(tmp_path: Path) -> None:
+    server = FakeServer()
+    server.script += [on_submit(NOVITA_AUTH, "/novita/")] * 20  # type: ignore[list-item]
+    path = manifest(tmp_path, 10, provider="[novita, aimlapi]", extra="routing: spread\n")
+    summary = run(path, server)
+    assert summary.by_state == {"done": 10}
+    [down] = summary.out_of_service
+    assert down.provider == "novita"
+    assert {rec.provider for rec in load_state(tmp_path / "out").jobs.values()} == {"aimlapi"}

@@ -15,7 +15,7 @@ PRICES = "prices: {novita: {6s-768P: 0.28}, aimlapi: {6s-768P: 0.30}}\n"
 
 
 def by_provider(sim: SimThread, name: str, counter: str) -> int:
-    return int(sim.stats()["by_provider"][name][counter])  # type: ignore[index]
+    return int(sim.stats()["by_provider"][name][counter])
 
 
 def test_budget_caps_submits_and_a_bigger_budget_finishes_the_rest(
@@ -97,3 +97,15 @@ def test_lost_replies_on_gmi_are_found_by_listing_not_paid_twice(
     assert stats["submitted"] == 12
     journal = (tmp_path / "out" / "journal.jsonl").read_text()
     assert journal.count('"reconciled":true') == stats["lost_replies"]
+
+
+def test_what_aimlapi_says_each_video_cost_is_recorded_with_it(
+    tmp_path: Path, sim_server: Callable[..., SimThread]
+) -> None:
+    """AI/ML API reports each task's credits; the state keeps them, in dollars, per video."""
+    sim = sim_server()
+    manifest = write_manifest(tmp_path, 2, provider="aimlapi")
+    result = sim.run(manifest, key=KEY, providers=("aimlapi",))
+    assert result.exit_code == 0, result.output
+    jobs = load_state(tmp_path / "out").jobs.values()
+    assert [job.charged_usd for job in jobs] == [0.06, 0.06]  # 120,000 credits each

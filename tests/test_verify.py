@@ -16,6 +16,8 @@ from tests.helpers.sim import SimThread
 
 FITS = {"frames": 150, "duration": 6.0, "width": 1366, "height": 768}
 ASKED = {"duration": 6, "resolution": "768P"}
+H3 = {"model": "h3", "duration": 6, "resolution": "2K"}
+H3_FITS = {**FITS, "width": 2560, "height": 1440, "audio": "aac"}
 
 
 @pytest.mark.parametrize(
@@ -30,6 +32,13 @@ ASKED = {"duration": 6, "resolution": "768P"}
         ({"duration": 6, "resolution": "720P"}, {**FITS, "width": 1280, "height": 720}, []),
         (ASKED, {**FITS, "frames": 0}, ["no frames"]),
         (ASKED, {**FITS, "duration": None}, ["duration cannot be read"]),
+        (H3 | {"duration": 4}, {**H3_FITS, "duration": 4.0, "frames": 100}, []),
+        (H3 | {"duration": 15}, {**H3_FITS, "duration": 15.0, "frames": 375}, []),
+        (H3 | {"duration": 15}, H3_FITS, ["duration is 6.00 s, but 15 s"]),
+        (H3, {**H3_FITS, "width": 1440, "height": 2560}, []),  # 2K's size is undocumented
+        (H3 | {"resolution": "768P"}, H3_FITS, ["frame size is 2560x1440, but 768P"]),
+        (H3, {**H3_FITS, "audio": None}, ["no sound track, but h3 always makes one"]),
+        ({**ASKED, "model": "hailuo-02"}, {**FITS, "audio": "aac"}, []),  # sound is no fault
     ],
 )
 def test_mismatches(

@@ -171,6 +171,8 @@ def plan_command(manifest: Path, out: Path | None, as_json: bool, limit: int) ->
         f"\n{est.jobs} job(s): {', '.join(parts)}; "
         f"estimated cost {cost}, about {est.estimated_seconds / 60:.0f} min"
     )
+    for line in view.price_sources():
+        click.echo(f"price of {line}")
     if est.unpriced:
         click.echo(
             "no known price for: "
@@ -234,7 +236,7 @@ def run(
     """Run a manifest, or resume it: finished videos are never made or paid for twice.
 
     Keys come from the environment (NOVITA_API_KEY, HIGHWAY_API_KEY, GMI_API_KEY,
-    AIMLAPI_API_KEY, MINIMAX_API_KEY). Exit codes: 0 all done, 1 some jobs failed,
+    AIMLAPI_API_KEY, MINIMAX_API_KEY, FAL_KEY). Exit codes: 0 all done, 1 some jobs failed,
     2 bad input (nothing sent), 3 stopped early (auth, balance, Ctrl-C, folder in use)
     with state saved: run again to resume.
 

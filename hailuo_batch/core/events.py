@@ -153,6 +153,7 @@ class Done(JobEvent):
     mtime_ns: int | None = None
     media: JsonObject | None = None
     warnings: list[str] = field(default_factory=list)
+    charged_usd: float | None = None  # what the provider reported the task cost
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

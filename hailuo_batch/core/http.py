@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
-from hailuo_batch.core.jobs import FailureKind
+from hailuo_batch.core.jobs import FailureKind, ReferenceKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,19 +27,31 @@ class HttpRequest:
 
 @dataclass(frozen=True, slots=True)
 class HttpResponse:
-    """One answer as received. Header names are lower-case."""
+    """One answer as received. Header names are lower-case.
+
+    `url` is the URL of the request it answers (httpx's `Response.request.url`), set by the
+    transport: where one provider speaks two protocols (MiniMax v1 and V2), it says which
+    one answered.
+    """
 
     status: int
     body: bytes
     headers: Mapping[str, str] = field(default_factory=dict)
+    url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class SubmitImages:
-    """The first and last frame as the wire carries them: a public URL or a `data:` URI."""
+    """The request's media as the wire carries them: each a public URL or a `data:` URI.
+
+    `first`/`last` are the frames, `subject` S2V-01's character image, `references` H3's
+    reference media as (kind, URL or data URI) pairs, in the manifest's order.
+    """
 
     first: str | None = None
     last: str | None = None
+    subject: str | None = None
+    references: tuple[tuple[ReferenceKind, str], ...] = ()
 
 
 TaskState = Literal["queued", "running", "finalizing", "succeeded", "failed"]
@@ -66,6 +78,7 @@ class TaskStatus:
     failure: FailureKind | None = None
     message: str = ""
     warning: str | None = None  # e.g. a status string we did not know
+    charged_usd: float | None = None  # what the provider says the task cost, where it says
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:

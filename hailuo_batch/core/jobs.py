@@ -14,7 +14,19 @@ from typing import Literal, get_args
 
 import orjson
 
-Model = Literal["hailuo-02", "video-01"]
+Model = Literal[
+    "hailuo-02",
+    "hailuo-2.3",
+    "hailuo-2.3-fast",
+    "h3",
+    "video-01",  # the 01 family's first name: T2V-01, or I2V-01 with a first frame
+    "t2v-01",
+    "t2v-01-director",
+    "i2v-01",
+    "i2v-01-director",
+    "i2v-01-live",
+    "s2v-01",
+]
 MODELS: tuple[Model, ...] = get_args(Model)
 MIME_BY_FORMAT = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
@@ -83,9 +95,27 @@ class ImageRef:
         return f"sha256:{self.sha256}" if self.sha256 else self.source
 
 
+ReferenceKind = Literal["image", "video", "audio"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """H3's reference media: an image (a local file or a URL), or a video or audio URL."""
+
+    kind: ReferenceKind
+    media: ImageRef
+
+    def to_json(self) -> dict[str, object]:
+        return {"kind": self.kind, **(_image_json(self.media) or {})}
+
+
 @dataclass(frozen=True, slots=True)
 class VideoRequest:
-    """Everything that decides the video, in neutral names every adapter maps from."""
+    """Everything that decides the video, in neutral names every adapter maps from.
+
+    `subject_reference` is S2V-01's character image; `references`, `ratio` and `audio` are H3's
+    (audio: None for the model's own way, which for H3 is always on).
+    """
 
     model: Model
     prompt: str
@@ -95,10 +125,21 @@ class VideoRequest:
     fast_pretreatment: bool = False
     image: ImageRef | None = None
     end_image: ImageRef | None = None
+    subject_reference: ImageRef | None = None
+    references: tuple[Reference, ...] = ()
+    ratio: str | None = None
+    audio: bool | None = None
+
+    def images(self) -> tuple[ImageRef, ...]:
+        """Every image the request sends: frames, subject, reference images."""
+        found = [self.image, self.end_image, self.subject_reference]
+        found += [ref.media for ref in self.references if ref.kind == "image"]
+        return tuple(image for image in found if image is not None)
 
     def to_json(self) -> dict[str, object]:
-        """The request as recorded in the lock and results (images by reference)."""
-        return {
+        """The request as recorded in the lock and results (images by reference); the
+        newer fields only when set, so older records read the same."""
+        data: dict[str, object] = {
             "model": self.model,
             "prompt": self.prompt,
             "duration": self.duration,
@@ -108,6 +149,15 @@ class VideoRequest:
             "image": _image_json(self.image),
             "end_image": _image_json(self.end_image),
         }
+        if self.subject_reference is not None:
+            data["subject_reference"] = _image_json(self.subject_reference)
+        if self.references:
+            data["references"] = [ref.to_json() for ref in self.references]
+        if self.ratio is not None:
+            data["ratio"] = self.ratio
+        if self.audio is not None:
+            data["audio"] = self.audio
+        return data
 
 
 def _image_json(image: ImageRef | None) -> dict[str, object] | None:
@@ -158,8 +208,9 @@ def job_key(request: VideoRequest, sample: int) -> str:
     UTF-8 (non-ASCII kept as is, not \\u-escaped), no whitespace, keys sorted. The object
     holds only strings, integers, booleans and null, so there is no float formatting to
     drift. The provider is deliberately absent: failing over never redoes finished work.
+    Fields added after 0.1.0 enter only when set, so every earlier job keeps its key.
     """
-    identity = {
+    identity: dict[str, object] = {
         "model": request.model,
         "prompt": request.prompt,
         "image": request.image.identity if request.image else None,
@@ -170,4 +221,12 @@ def job_key(request: VideoRequest, sample: int) -> str:
         "fast_pretreatment": request.fast_pretreatment,
         "sample": sample,
     }
+    if request.subject_reference is not None:
+        identity["subject_reference"] = request.subject_reference.identity
+    if request.references:
+        identity["references"] = [f"{r.kind}:{r.media.identity}" for r in request.references]
+    if request.ratio is not None:
+        identity["ratio"] = request.ratio
+    if request.audio is not None:
+        identity["audio"] = request.audio
     return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()

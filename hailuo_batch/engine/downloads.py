@@ -107,7 +107,7 @@ class Downloads:
                     await self._pause(attempt)
                     continue
             try:
-                await self._save(job, status.video_url or "")
+                await self._save(job, status.video_url or "", status.charged_usd)
                 return
             except _Stale as exc:
                 kind, problem = "expired", f"the video URL no longer works ({exc})"
@@ -130,7 +130,7 @@ class Downloads:
     async def _pause(self, attempt: int) -> None:
         await self.clock.sleep(self.backoff.delay(attempt, self.rng))
 
-    async def _save(self, job: Job, url: str) -> None:
+    async def _save(self, job: Job, url: str, charged: float | None) -> None:
         """Stream to `<video>.part`, check it, make room, rename, journal `Done`."""
         relative = video_path(job.id)
         final = self.folder / relative
@@ -157,6 +157,7 @@ class Downloads:
                 mtime_ns=final.stat().st_mtime_ns,
                 media=facts,
                 warnings=verify.mismatches(job.request.to_json(), facts),
+                charged_usd=charged,
             )
         )
 

@@ -3,7 +3,7 @@
 A lane holds a provider's adapter, its limits (submit rate, tasks in flight, the submit
 window), its queue of jobs, its breaker and what it learned of task durations and submit
 latency. A job holds its place in the lane (`Hold`) until its task ends, or hands it on
-to the next submit just before. Lanes
+to the next submit just before. Routing (`Lanes`) is failover or spread. Lanes
 for providers the manifest no longer lists still follow the tasks they hold (`follows_only`):
 nothing new is submitted there. Routing picks, for a job, the first provider of its
 failover list that is in service and sells the video; taking a provider out of service
@@ -37,6 +37,7 @@ class Lane:
     follows_only: bool = False  # not in the manifest: follows its tasks, takes no new job
     attach: deque[Job] = field(default_factory=deque)  # held here: followed first, never moved
     queue: deque[Job] = field(default_factory=deque)  # to submit: may fail over elsewhere
+    pools: list[deque[Job]] = field(default_factory=list)  # shared with others (spread)
     durations: DurationEstimate = field(default_factory=DurationEstimate)
     latency: LatencyEstimate = field(default_factory=LatencyEstimate)
     breaker: Breaker = field(default_factory=Breaker)
@@ -67,13 +68,19 @@ class Lane:
         return (self.latency.value or 0.0) + LEAD_PAD
 
     def waiting(self) -> int:
-        return len(self.attach) + len(self.queue)
+        return len(self.attach) + len(self.queue) + sum(len(pool) for pool in self.pools)
 
     def next_job(self) -> Job | None:
+        """A job held here first, then one queued here, then one of a shared pool."""
         if self.attach:
             return self.attach.popleft()
-        if self.queue and self.out_of_service is None:
+        if self.out_of_service is not None:
+            return None
+        if self.queue:
             return self.queue.popleft()
+        for pool in self.pools:
+            if pool:
+                return pool.popleft()
         return None
 
 
@@ -119,11 +126,27 @@ class Hold:
 
 
 class Lanes:
-    """The lanes of a run, by provider name, and which one takes a job."""
+    """The lanes of a run, by provider name, and which one takes a job.
 
-    def __init__(self, lanes: Iterable[Lane], can_price: Callable[[str, Job], bool]) -> None:
+    `failover` routing gives a job to the first provider of its list that can take it.
+    `spread` routing puts it in a pool shared by every provider of its list that can take
+    it (one pool per such set): whichever has a free slot takes it next, so all of them
+    work at once.
+    """
+
+    def __init__(
+        self,
+        lanes: Iterable[Lane],
+        can_price: Callable[[str, Job], bool],
+        price_of: Callable[[str, Job], float | None] = lambda name, job: None,
+        *,
+        spread: bool = False,
+    ) -> None:
         self.by_name: dict[str, Lane] = {lane.name: lane for lane in lanes}
         self._can_price = can_price
+        self._price_of = price_of
+        self.spread = spread
+        self._pools: dict[frozenset[str], deque[Job]] = {}
 
     def __getitem__(self, name: str) -> Lane:
         return self.by_name[name]
@@ -134,13 +157,36 @@ class Lanes:
     def __iter__(self) -> Iterator[Lane]:
         return iter(self.by_name.values())
 
+    def able(self, job: Job) -> list[Lane]:
+        """The lanes that can take the job now, in its failover order."""
+        found = (self.by_name.get(name) for name in job.providers)
+        return [lane for lane in found if lane is not None and self.can_take(lane, job)]
+
     def lane_for(self, job: Job) -> Lane | None:
         """The first provider in the job's failover order that is in service and able."""
-        for name in job.providers:
-            lane = self.by_name.get(name)
-            if lane is not None and self.can_take(lane, job):
-                return lane
-        return None
+        return next(iter(self.able(job)), None)
+
+    def route(self, job: Job) -> list[Lane]:
+        """Queue a job to submit; the lanes that may take it, the cheapest first (empty:
+        none can). Spread: into the pool of every able lane; else the first able's queue."""
+        able = self.able(job)
+        if not self.spread or len(able) < 2:
+            if able:
+                able[0].queue.append(job)
+            return able[:1]
+        self._pool(able).append(job)
+        prices = [self._price_of(lane.name, job) for lane in able]
+        order = sorted(range(len(able)), key=lambda i: (prices[i] is None, prices[i] or 0.0, i))
+        return [able[i] for i in order]
+
+    def _pool(self, lanes: list[Lane]) -> deque[Job]:
+        names = frozenset(lane.name for lane in lanes)
+        pool = self._pools.get(names)
+        if pool is None:
+            pool = self._pools[names] = deque()
+            for lane in lanes:
+                lane.pools.append(pool)
+        return pool
 
     def can_take(self, lane: Lane, job: Job) -> bool:
         """In service, sells this video, and (under a budget) at a known price."""
@@ -151,13 +197,20 @@ class Lanes:
         return self._can_price(lane.name, job)
 
     def take_out_of_service(self, lane: Lane, reason: str) -> list[Job]:
-        """No more submits to `lane` in this run; its waiting jobs, to route elsewhere.
+        """No more submits to `lane` in this run; its waiting jobs, to route elsewhere:
+        its own queue, and any pool no lane in service draws from any more.
 
         Jobs it already holds (`attach`) stay with it: they are followed there.
         """
         lane.out_of_service = reason
         waiting = list(lane.queue)
         lane.queue.clear()
+        for names, pool in self._pools.items():
+            if lane.name in names and not any(
+                self.by_name[name].out_of_service is None for name in names
+            ):
+                waiting += pool
+                pool.clear()
         return waiting
 
     def out_of_service(self) -> Mapping[str, str]:

@@ -355,11 +355,11 @@ class Engine:
         self._send_anywhere(job)
 
     def _send_anywhere(self, job: Job) -> bool:
-        """Queue a job to submit at the first able provider; False (and the job failed, or
-        the run stopped) when there is none."""
-        lane = self.lanes.lane_for(job)
-        if lane is not None:
-            self._enqueue(lane, job)
+        """Queue a job to submit at an able provider (the first, or any with spread
+        routing); False (and the job failed, or the run stopped) when there is none."""
+        lanes = self.lanes.route(job)
+        if lanes:
+            self._staff(lanes)
             return True
         down = self.lanes.out_of_service()
         if down:  # able providers exist, but this run took them out of service
@@ -370,9 +370,20 @@ class Engine:
 
     def _enqueue(self, lane: Lane, job: Job, *, attach: bool = False) -> None:
         (lane.attach if attach else lane.queue).append(job)
-        while lane.workers < min(lane.most_workers, lane.waiting()) and self._running:
-            lane.workers += 1
-            self._slot(lane)
+        self._staff([lane])
+
+    def _staff(self, lanes: list[Lane]) -> None:
+        """One more slot worker for new work: at the first of `lanes` (cheapest first)
+        with a slot free, else at the first that may submit ahead (`lanes.Hold`)."""
+        if not self._running:
+            return
+        for ahead in (False, True):
+            for lane in lanes:
+                most = lane.most_workers if ahead else lane.gate.limit
+                if lane.workers < min(most, lane.waiting()):
+                    lane.workers += 1
+                    self._slot(lane)
+                    return
 
     # -- a slot: one task at the provider at a time ---------------------------------------
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER
 from hailuo_batch.core.jobs import Job, VideoRequest
-from hailuo_batch.core.prices import price
+from hailuo_batch.core.prices import Quote, price, quote
 from hailuo_batch.errors import ManifestError, Problem, Severity
 from hailuo_batch.manifest import images
 from hailuo_batch.manifest.checks import check_plan
@@ -48,6 +48,12 @@ def load_plan(
     if errors:
         raise ManifestError(problems)
     return plan, problems
+
+
+def job_quote(plan: Plan, provider: str, request: VideoRequest) -> Quote | None:
+    """The price of one video of `request` at `provider`, and where it comes from."""
+    r = request
+    return quote(provider, r.model, r.duration, r.resolution, plan.manifest.prices)
 
 
 def job_price(plan: Plan, provider: str, request: VideoRequest) -> float | None:
@@ -147,6 +153,16 @@ class PlanView:
         cost = job_price(self.plan, job.providers[0], job.request)
         return "?" if cost is None else f"{cost:.2f}"
 
+    def price_sources(self) -> list[str]:
+        """Where the plan's known prices come from: one line per provider and model."""
+        found: dict[str, Quote] = {}
+        for job in self.plan.jobs:
+            provider = job.providers[0]
+            priced = job_quote(self.plan, provider, job.request)
+            if priced is not None:
+                found.setdefault(f"{provider} {job.request.model}", priced)
+        return [f"{name}: {str(q).split(' (', 1)[1].rstrip(')')}" for name, q in found.items()]
+
     def to_json(self) -> dict[str, object]:
         """`plan --json`: the counts, the estimate, and every job with its state."""
         est = self.estimate
@@ -172,6 +188,7 @@ class PlanView:
                     "resolution": job.request.resolution,
                     "state": self.state_of(job),
                     "estimated_cost_usd": job_price(self.plan, job.providers[0], job.request),
+                    "price_source": _source_of(job_quote(self.plan, job.providers[0], job.request)),
                 }
                 for job in self.plan.jobs
             ],
@@ -206,13 +223,22 @@ def output_folder(plan: Plan, out: Path | None) -> Path | None:
     raise ManifestError([Problem(manifest.file, line, message)])
 
 
+def _source_of(priced: Quote | None) -> str | None:
+    if priced is None:
+        return None
+    return "manifest" if priced.source == "manifest" else f"published, seen {priced.seen}"
+
+
 def plan_view(source: ManifestSource, out: Path | None, environ: Mapping[str, str]) -> PlanView:
     """Load and check a manifest, and estimate running it into `out` (or its `output:`)."""
     plan, warnings = load_plan(source, environ, keys="warning")
     output = output_folder(plan, out)
     standing = Standing.of(plan, output)
-    concurrency = plan.manifest.limits.get(
-        "concurrency", CAPABILITIES_BY_PROVIDER[plan.manifest.providers[0]].default_concurrency
+    manifest = plan.manifest
+    working = manifest.providers if manifest.routing == "spread" else manifest.providers[:1]
+    concurrency = sum(  # the slots that work at once: every provider's, when spread
+        manifest.limits.get("concurrency", CAPABILITIES_BY_PROVIDER[name].default_concurrency)
+        for name in working
     )
     est = estimate(plan, standing, lambda p, r: job_price(plan, p, r), concurrency)
     return PlanView(plan, standing, est, warnings, output)

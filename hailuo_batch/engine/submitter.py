@@ -229,7 +229,7 @@ class Submitter:
         failures = 0
         while failures < LIST_TRIES:
             try:
-                response = await self.transport.send(adapter.list_request())
+                response = await self.transport.send(adapter.list_request(body))
                 match = adapter.find_task(response, body, exclude=owned)
             except (TransportError, ProviderError):
                 failures += 1
@@ -258,11 +258,14 @@ class Submitter:
         self.recorder.emit(ev.Resubmit(key=job.key, possible_duplicate=True, cost_usd=price))
 
     async def images(self, job: Job) -> SubmitImages:
-        """The job's frames as the wire carries them, encoded off the event loop."""
-        request = job.request
+        """The job's media as the wire carries them, images encoded off the event loop."""
+        request, wire = job.request, self._images.wire
+        subject = request.subject_reference
         return SubmitImages(
-            first=await self._images.wire(request.image) if request.image else None,
-            last=await self._images.wire(request.end_image) if request.end_image else None,
+            first=await wire(request.image) if request.image else None,
+            last=await wire(request.end_image) if request.end_image else None,
+            subject=await wire(subject) if subject else None,
+            references=tuple([(ref.kind, await wire(ref.media)) for ref in request.references]),
         )
 
 

@@ -368,7 +368,8 @@ async def _execute(
         return job_price(plan, provider, job.request)
 
     settings = _settings(plan, out, (a.name for a, _ in adapters), options, budget)
-    lanes = _lanes(adapters, settings, clock, price_of, budget is not None)
+    spread = plan.manifest.routing == "spread"
+    lanes = _lanes(adapters, settings, clock, price_of, budget is not None, spread)
     summary: RunSummary | None = None
     try:
         view = RunView(len(plan.jobs), settings.concurrency, budget)
@@ -417,6 +418,7 @@ def _lanes(
     clock: Clock,
     price_of: Callable[[str, Job], float | None],
     priced_only: bool,
+    spread: bool,
 ) -> Lanes:
     """One lane per adapter; under a budget a lane takes only jobs it can price."""
     from hailuo_batch.policy.limits import ConcurrencyGate, RateLimiter, SubmitWindow
@@ -436,7 +438,12 @@ def _lanes(
             follows_only=follows_only,
         )
 
-    return Lanes((lane(adapter, follows_only) for adapter, follows_only in adapters), can_price)
+    return Lanes(
+        (lane(adapter, follows_only) for adapter, follows_only in adapters),
+        can_price,
+        price_of,
+        spread=spread,
+    )
 
 
 @contextlib.contextmanager

@@ -13,9 +13,9 @@ from hailuo_batch.core.capabilities import (
     CAPABILITIES_BY_PROVIDER,
     MAX_ASPECT,
     MAX_IMAGE_BYTES,
-    MAX_PROMPT_CHARS,
     MIN_ASPECT,
     MIN_IMAGE_SHORT_SIDE,
+    MODEL_RULES,
     model_violations,
     provider_violations,
 )
@@ -46,17 +46,24 @@ def check_plan(plan: Plan, environ: Mapping[str, str], *, keys: Severity | None)
 def job_problems(job: Job) -> Iterator[str]:
     """What is wrong with one job, as sentences."""
     request = job.request
-    if not 1 <= len(request.prompt) <= MAX_PROMPT_CHARS:
+    rules = MODEL_RULES[request.model]
+    longest = rules.max_prompt
+    needs_prompt = rules.prompt_required or (
+        request.image is None and request.subject_reference is None
+    )
+    if len(request.prompt) > longest or (needs_prompt and not request.prompt):
         yield (
-            f"prompt must be 1 to {MAX_PROMPT_CHARS} characters after templating "
-            f"(got {len(request.prompt)})"
+            f"prompt must be 1 to {longest} characters after templating (got {len(request.prompt)})"
         )
     if not _SAFE_ID.match(job.id):
         yield (
             f"id {job.id!r} cannot name a file: use letters, digits, '.', '_' and '-' "
             "(not first), at most 120 characters"
         )
-    for name, image in (("image", request.image), ("end_image", request.end_image)):
+    named = [("image", request.image), ("end_image", request.end_image)]
+    named += [("subject_reference", request.subject_reference)]
+    named += [("references", ref.media) for ref in request.references if ref.kind == "image"]
+    for name, image in named:
         if image is not None:
             yield from (f"`{name}`: {m}" for m in image_problems(image))
     violations = model_violations(request)

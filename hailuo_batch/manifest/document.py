@@ -35,6 +35,7 @@ class Manifest:
     name: str
     providers: tuple[str, ...]
     model: str
+    routing: str  # "failover": the list is an order; "spread": all at once
     output: Path | None
     defaults: Mapping[str, Any]
     limits: Mapping[str, Any]
@@ -114,6 +115,7 @@ def _checked(data: Any, problems: list[Problem], path: Path, file: str, sha256: 
         name=settings.get("name") or (path.stem if file != DICT_ORIGIN else "manifest"),
         providers=tuple(provider) if isinstance(provider, list) else (provider,),
         model=data.get("model", "hailuo-02"),
+        routing=settings.get("routing", "failover"),
         output=(path.parent / output) if output else None,
         defaults=data.get("defaults", {}),
         limits=settings.get("limits", {}),

@@ -13,11 +13,16 @@ import re
 
 JOB_FIELDS = (
     "id",
+    "model",
     "prompt",
     "image",
     "end_image",
+    "subject_reference",
+    "references",
     "duration",
     "resolution",
+    "ratio",
+    "audio",
     "prompt_optimizer",
     "fast_pretreatment",
     "samples",

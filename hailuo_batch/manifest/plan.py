@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hailuo_batch.core.capabilities import MODEL_RULES
-from hailuo_batch.core.jobs import ImageRef, Job, Model, Source, VideoRequest, job_key
+from hailuo_batch.core.jobs import ImageRef, Job, Model, Reference, Source, VideoRequest, job_key
 from hailuo_batch.errors import Problem
 from hailuo_batch.manifest.document import Manifest, expanded_job_check, job_schema_problems
 from hailuo_batch.manifest.fieldnames import JOB_FIELDS, meant_field, misnamed
@@ -28,7 +28,9 @@ RowReader = Callable[[Path], Rows]
 ImageReader = Callable[[str, Path], ImageRef]
 """Resolves `image:` text against a folder; raises ValueError saying why it is unusable."""
 
-_TEXT_FIELDS = frozenset({"id", "prompt", "image", "end_image"})  # templates, not variables
+# templates, not variables
+_TEXT_FIELDS = frozenset({"id", "prompt", "image", "end_image", "subject_reference", "references"})
+_IMAGE_FIELDS = ("image", "end_image", "subject_reference")
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}")
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -116,8 +118,6 @@ class _Builder:
         self.validator = expanded_job_check()
         self.jobs: list[Job] = []
         self.problems: list[Problem] = []
-        self.model: Model = manifest.model  # type: ignore[assignment]
-        self.rules = MODEL_RULES[self.model]
 
     def add_matrix(self, entry: LineDict, shared: dict[str, Any], label: str) -> None:
         """One job per combination of the values of the entry's `matrix:`."""
@@ -207,32 +207,35 @@ class _Builder:
         prompt = self._render(merged.get("prompt", ""), variables, "prompt", found)
         given_id = self._render(merged["id"], variables, "id", found) if "id" in merged else None
         label = given_id or label
-        images: dict[str, ImageRef | None] = {"image": None, "end_image": None}
+        base = image_base or self.folder
+        images: dict[str, ImageRef | None] = {name: None for name in _IMAGE_FIELDS}
         for name in images:
             if name in merged:
                 text = self._render(merged[name], variables, name, found)
-                try:
-                    image = self.read_image(text, image_base or self.folder)
-                except ValueError as exc:
-                    found.append(f"`{name}`: {exc}")
-                    continue
-                if image.kind == "path":
-                    image = dataclasses.replace(
-                        image, relative=_relative(image.source, self.folder)
-                    )
-                images[name] = image
+                images[name] = self._image(text, base, name, found)
+        references = tuple(
+            self._reference(kind, self._render(value, variables, "references", found), base, found)
+            for item in merged.get("references", ())
+            for kind, value in item.items()
+        )
         if found:
             self.problems += [Problem(source.file, source.line, m, label) for m in found]
             return
+        model: Model = merged.get("model", self.manifest.model)
+        rules = MODEL_RULES[model]
         request = VideoRequest(
-            model=self.model,
+            model=model,
             prompt=prompt,
-            duration=merged.get("duration", self.rules.default_duration),
-            resolution=merged.get("resolution", self.rules.default_resolution),
+            duration=merged.get("duration", rules.default_duration),
+            resolution=merged.get("resolution", rules.default_resolution),
             prompt_optimizer=merged.get("prompt_optimizer", True),
             fast_pretreatment=merged.get("fast_pretreatment", False),
             image=images["image"],
             end_image=images["end_image"],
+            subject_reference=images["subject_reference"],
+            references=references,
+            ratio=merged.get("ratio"),
+            audio=merged.get("audio"),
         )
         for sample in range(merged.get("samples", 1)):
             key = job_key(request, sample)
@@ -240,6 +243,24 @@ class _Builder:
             self.jobs.append(
                 Job(job_id, key, request, sample, self.manifest.providers, source, meta=meta)
             )
+
+    def _image(self, text: str, base: Path, name: str, found: list[str]) -> ImageRef | None:
+        """An image read from `base`; a local file is recorded from the manifest's folder."""
+        try:
+            image = self.read_image(text, base)
+        except ValueError as exc:
+            found.append(f"`{name}`: {exc}")
+            return None
+        if image.kind == "path":
+            image = dataclasses.replace(image, relative=_relative(image.source, self.folder))
+        return image
+
+    def _reference(self, kind: str, text: str, base: Path, found: list[str]) -> Reference:
+        """An h3 reference: an image read like a frame; a video or audio clip by URL."""
+        if kind == "image":
+            image = self._image(text, base, "references", found)
+            return Reference("image", image or ImageRef(text, "url"))
+        return Reference("video" if kind == "video" else "audio", ImageRef(text, "url"))
 
     @staticmethod
     def _render(template: Any, variables: Mapping[str, Any], name: str, found: list[str]) -> str:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from _csv import Reader
 
 _INT_COLUMNS = frozenset({"duration", "samples"})
-_BOOL_COLUMNS = frozenset({"prompt_optimizer", "fast_pretreatment"})
+_BOOL_COLUMNS = frozenset({"prompt_optimizer", "fast_pretreatment", "audio"})
 _BOOLS = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
 
 # What Python's csv module says (3.10 to 3.13), and what the user should do about it.

@@ -58,6 +58,7 @@ def result_row(record: JobRecord, manifest: ManifestInfo, tool_version: str) -> 
         "attempts": record.attempts,
         "timings": {name: timings.get(name) for name in TIMINGS},
         "cost_usd": None if record.unpriced else record.cost_usd,
+        "charged_usd": record.charged_usd,
         "media": _sorted(record.media),
         "warnings": list(record.warnings),
         "source": _sorted(record.source),

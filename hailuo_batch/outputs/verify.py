@@ -3,8 +3,10 @@
 Two checks, one vocabulary of findings:
 
 - `mismatches(request, facts)` (pure) compares what was asked with what a probe of the
-  file found: duration within `DURATION_TOLERANCE` seconds, the frame's short side equal
-  to the resolution's, at least one frame. The engine runs it on every download and
+  file found: duration within `DURATION_TOLERANCE` seconds (any of a model's durations,
+  H3's 4 to 15 s included), the frame's short side equal to the resolution's where that
+  is documented, a sound track where the model always makes one (H3), at least one
+  frame. The engine runs it on every download and
   journals the result as the job's `warnings`, so a wrong delivery is flagged, not
   silently accepted.
 - `verify_folder(folder)` re-checks every finished video of the lockfile: the file is
@@ -21,13 +23,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER
+from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, MODEL_RULES
 from hailuo_batch.outputs import probe
 from hailuo_batch.store.fold import JobRecord
 from hailuo_batch.store.folder import read_folder
 
 DURATION_TOLERANCE = 0.5  # seconds; Hailuo's "6 s" clips are a few frames short of 6 s
-SHORT_SIDE_BY_RESOLUTION = {"512P": 512, "720P": 720, "768P": 768, "1080P": 1080}
+# H3's 2K frame size is documented by no provider (UNVERIFIED): its short side is not checked.
+SHORT_SIDE_BY_RESOLUTION: dict[str, int | None] = {
+    "512P": 512,
+    "720P": 720,
+    "768P": 768,
+    "1080P": 1080,
+    "2K": None,
+}
+MODELS_WITH_SOUND = frozenset(model for model, rules in MODEL_RULES.items() if rules.audio)
 
 
 def mismatches(request: Mapping[str, Any], facts: Mapping[str, Any]) -> list[str]:
@@ -49,6 +59,9 @@ def mismatches(request: Mapping[str, Any], facts: Mapping[str, Any]) -> list[str
         found.append(
             f"frame size is {width}x{height}, but {resolution} ({short} px short side) was asked"
         )
+    model = request.get("model")
+    if model in MODELS_WITH_SOUND and not facts.get("audio"):
+        found.append(f"the video has no sound track, but {model} always makes one")
     return found
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from hailuo_batch.providers._adapter import Adapter, TaskFinder
 from hailuo_batch.providers.aimlapi import AimlapiAdapter
 from hailuo_batch.providers.base import Provider
+from hailuo_batch.providers.fal import FalAdapter
 from hailuo_batch.providers.gmi import GmiAdapter
 from hailuo_batch.providers.minimax import MinimaxAdapter
 from hailuo_batch.providers.novita import NovitaAdapter
+from hailuo_batch.providers.replicate import ReplicateAdapter
 
 ADAPTER_BY_PROVIDER: dict[str, type[Adapter]] = {
     "novita": NovitaAdapter,
@@ -19,6 +21,8 @@ ADAPTER_BY_PROVIDER: dict[str, type[Adapter]] = {
     "gmi": GmiAdapter,
     "aimlapi": AimlapiAdapter,
     "minimax": MinimaxAdapter,
+    "fal": FalAdapter,
+    "replicate": ReplicateAdapter,
 }
 
 
@@ -35,10 +39,12 @@ def make_provider(name: str, api_key: str, base_url: str | None = None) -> Provi
 __all__ = [
     "ADAPTER_BY_PROVIDER",
     "AimlapiAdapter",
+    "FalAdapter",
     "GmiAdapter",
     "MinimaxAdapter",
     "NovitaAdapter",
     "Provider",
+    "ReplicateAdapter",
     "TaskFinder",
     "make_provider",
 ]

@@ -16,7 +16,13 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import orjson
 
-from hailuo_batch.core.capabilities import CAPABILITIES_BY_PROVIDER, MODEL_RULES, Capabilities
+from hailuo_batch.core.capabilities import (
+    CAPABILITIES_BY_PROVIDER,
+    MODEL_RULES,
+    Capabilities,
+    Offer,
+    unsold_options,
+)
 from hailuo_batch.core.http import (
     HttpRequest,
     HttpResponse,
@@ -25,7 +31,7 @@ from hailuo_batch.core.http import (
     TaskState,
     TaskStatus,
 )
-from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
+from hailuo_batch.core.jobs import ErrorKind, FailureKind, ReferenceKind, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers.base import bearer_headers, http_error, read_json
 
@@ -91,21 +97,31 @@ class Adapter(ABC):
     def _post(self, path: str, body: Mapping[str, object]) -> HttpRequest:
         return HttpRequest("POST", self._origin + path, headers=dict(self._headers), json=body)
 
-    def _refuse_unsold(self, request: VideoRequest, images: SubmitImages) -> None:
-        """Raise rather than send what this provider's wire has no field for.
+    def _refuse_unsold(self, request: VideoRequest, images: SubmitImages) -> Offer:
+        """What this provider sells of the request's model; raise rather than send what
+        its wire has no field for.
 
         `validate` checks the same table first; this guard stops a request that slipped
-        past it from being silently changed (an end frame dropped, another model's path).
+        past it from being silently changed (an end frame, a subject or an option dropped,
+        another model's path).
         """
-        problem = None
-        if request.model not in self.capabilities.models:
-            problem = f"{self.name} does not sell {request.model}"
-        elif images.last and not (
-            self.capabilities.end_frame and MODEL_RULES[request.model].end_frame_resolutions
-        ):
-            problem = f"{self.name} takes no end frame for {request.model}"
-        if problem:
+        offer = self.capabilities.offers.get(request.model)
+        if offer is None:
+            raise ProviderError(
+                "invalid_input", self.name, f"{self.name} does not sell {request.model}"
+            )
+        rules = MODEL_RULES[request.model]
+        sold = (
+            ("last frame", images.last, offer.end_frame and bool(rules.end_frame_resolutions)),
+            ("subject reference", images.subject, offer.subject and rules.subject),
+            ("references", images.references, offer.references and rules.references),
+        )
+        unsold = [what for what, sent, sells in sold if sent and not sells]
+        unsold += [f"`{option}:`" for option in unsold_options(offer, request)]
+        if unsold:
+            problem = f"{self.name} takes no {', '.join(unsold)} for {request.model}"
             raise ProviderError("invalid_input", self.name, problem)
+        return offer
 
     def _ok_json(self, response: HttpResponse) -> dict[str, object]:
         """The body of a 2xx answer as a JSON object; anything else raises classified."""
@@ -136,7 +152,9 @@ class Adapter(ABC):
 class TaskFinder(Protocol):
     """An adapter that can list recent tasks, to find one whose submit reply was lost."""
 
-    def list_request(self) -> HttpRequest: ...
+    def list_request(self, request_body: Mapping[str, object]) -> HttpRequest:
+        """The list that would show a task made from `request_body` (lists are per model)."""
+        ...
 
     def find_task(
         self,
@@ -238,6 +256,17 @@ def image_fields(images: SubmitImages, first: str, last: str | None = None) -> d
     """The frames under the provider's field names; absent frames are left out, not null."""
     pairs = ((first, images.first), (last, images.last))
     return {key: value for key, value in pairs if key is not None and value}
+
+
+def reference_fields(
+    images: SubmitImages, names: Mapping[ReferenceKind, str]
+) -> dict[str, list[str]]:
+    """H3's reference media as flat lists under the provider's field name for each kind, in
+    the manifest's order; kinds without media are left out, not sent empty."""
+    fields: dict[str, list[str]] = {}
+    for kind, media in images.references:
+        fields.setdefault(names[kind], []).append(media)
+    return fields
 
 
 def same_request(

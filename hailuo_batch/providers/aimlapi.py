@@ -1,16 +1,19 @@
 """AI/ML API's current video-generation protocol: requests and readings. No I/O.
 
-PROVIDERS.md §5 and §11 (aimlapi SDK): `POST /v2/video/generations` with a `model` in
-the body, polled at `GET /v2/video/generations?generation_id=`. The legacy per-vendor
-paths are not used. The URL is signed with an `Expires=` epoch. Times are in seconds.
+docs/providers/aimlapi.md (and the aimlapi SDK): `POST /v2/video/generations` with a `model` in
+the body (the offer's wire id in the capability table), polled at
+`GET /v2/video/generations?generation_id=`. The legacy per-vendor paths are not used.
+The URL is signed with an `Expires=` epoch. Answers report what the task cost
+(`meta.usage`), read into `TaskStatus.charged_usd`. Times are in seconds.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
-from hailuo_batch.core.jobs import ErrorKind, VideoRequest
+from hailuo_batch.core.jobs import ErrorKind, ReferenceKind, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers._adapter import (
     Adapter,
@@ -22,12 +25,24 @@ from hailuo_batch.providers._adapter import (
     image_fields,
     loose_json,
     query_value,
+    reference_fields,
     snippet,
     state_for,
 )
 
 _GENERATIONS = "/v2/video/generations"
-_MODEL_ID = {"hailuo-02": "minimax/hailuo-02", "video-01": "video-01"}
+# The 01 family's schemas (`video-01`, `video-01-live2d`) take a prompt, a first frame and
+# the optimizer only: its videos are 6 s at 720P.
+_FIXED_LENGTH = frozenset({"video-01", "video-01-live2d"})
+# H3's reference media as flat URL lists (`minimax/h3` schema). The names say URLs; whether
+# data URIs are taken there is UNVERIFIED (the first frame's field says "or Base64"): local
+# reference images are sent as data URIs, and a refusal reads as `invalid_input`.
+_REFERENCE_FIELDS: dict[ReferenceKind, str] = {
+    "image": "reference_image_urls",
+    "video": "video_urls",
+    "audio": "audio_urls",
+}
+CREDITS_PER_USD = 2_000_000  # "$1 USD = 2,000,000 credits" (faq/how-can-i-track-my-funds.md)
 
 _STATE_BY_STATUS: dict[str, TaskState] = {
     "queued": "queued",
@@ -47,25 +62,22 @@ class AimlapiAdapter(Adapter):
     PROVIDERS = frozenset({"aimlapi"})
 
     def submit_request(self, request: VideoRequest, images: SubmitImages) -> HttpRequest:
-        self._refuse_unsold(request, images)
-        if request.model == "video-01":
-            # Video-01's legacy schema takes prompt, first frame and optimizer only; its
-            # current names are assumed to follow Hailuo-02's (UNVERIFIED for video-01).
-            body: dict[str, object] = {
-                "model": _MODEL_ID["video-01"],
-                "prompt": request.prompt,
-                **image_fields(images, "image_url"),
-                "enhance_prompt": request.prompt_optimizer,
-            }
-        else:
-            body = {
-                "model": _MODEL_ID["hailuo-02"],
-                "prompt": request.prompt,
-                **image_fields(images, "image_url", "last_image_url"),
-                "resolution": request.resolution,
-                "duration": request.duration,
-                "enhance_prompt": request.prompt_optimizer,
-            }
+        wire = self._refuse_unsold(request, images).wire
+        body: dict[str, object] = {
+            "model": wire,
+            "prompt": request.prompt,
+            **image_fields(images, "image_url", "last_image_url"),
+        }
+        if request.model == "h3":
+            # No optimizer: H3 has none. `ratio` left out is `adaptive` (16:9 for text only).
+            body.update(reference_fields(images, _REFERENCE_FIELDS))
+            body.update(duration=request.duration, resolution=request.resolution)
+            if request.ratio is not None:
+                body["ratio"] = request.ratio
+            return self._post(_GENERATIONS, body)
+        if wire not in _FIXED_LENGTH:
+            body.update(resolution=request.resolution, duration=request.duration)
+        body["enhance_prompt"] = request.prompt_optimizer
         return self._post(_GENERATIONS, body)
 
     def parse_submit(self, response: HttpResponse) -> str:
@@ -82,6 +94,9 @@ class AimlapiAdapter(Adapter):
 
     def parse_poll(self, response: HttpResponse) -> TaskStatus:
         body = self._ok_json(response)
+        return replace(self._status(body), charged_usd=_charged_usd(body))
+
+    def _status(self, body: dict[str, object]) -> TaskStatus:
         raw = as_text(body.get("status"))
         state = state_for(_STATE_BY_STATUS, raw)
         if state is None:
@@ -117,6 +132,16 @@ class AimlapiAdapter(Adapter):
         if request_id:
             text += f" (requestId {request_id})"
         return self._error(response, text, kind)
+
+
+def _charged_usd(body: dict[str, object]) -> float | None:
+    """What the answer says the task cost: `usd_spent` (H3's schema), else `credits_used`
+    in dollars (docs/providers/prices.md §2); None when it says neither."""
+    usd = as_number(dig(body, "meta", "usage", "usd_spent"))
+    if usd is not None:
+        return usd
+    credits = as_number(dig(body, "meta", "usage", "credits_used"))
+    return None if credits is None else credits / CREDITS_PER_USD
 
 
 def _first_url(value: object) -> str:

@@ -1,14 +1,17 @@
-"""GMI Cloud's request-queue protocol: requests and readings for Hailuo-02. No I/O.
+"""GMI Cloud's request-queue protocol: requests and readings for the Hailuo models and H3. No I/O.
 
-PROVIDERS.md §4 and §11 (gmicloud SDK): submit `{"model", "payload"}` to the queue, read
-status and outcome from one detail endpoint, list requests per model to reconcile a
-submit whose reply was lost. GMI documents no URL lifetime. Times are in seconds.
+docs/providers/gmi.md (and the gmicloud SDK): submit `{"model", "payload"}` to the queue (the
+model id is the offer's wire id in the capability table), read status and outcome from
+one detail endpoint, list requests per model to reconcile a submit whose reply was lost,
+and read a model's list price from its detail. GMI documents no URL lifetime. Times are in
+seconds.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from hailuo_batch.core.http import (
@@ -22,7 +25,7 @@ from hailuo_batch.core.http import (
     TaskStatus,
     Unsure,
 )
-from hailuo_batch.core.jobs import ErrorKind, VideoRequest
+from hailuo_batch.core.jobs import ErrorKind, Model, ReferenceKind, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers._adapter import (
     Adapter,
@@ -35,14 +38,20 @@ from hailuo_batch.providers._adapter import (
     failure_from_text,
     image_fields,
     loose_json,
+    reference_fields,
     same_request,
     snippet,
     state_for,
 )
 
-# UNVERIFIED: GMI confirms `Minimax-Hailuo-2.3(-Fast)`; the 02 id follows the same naming.
-MODEL_ID = "Minimax-Hailuo-02"
-_REQUESTS = "/api/v1/ie/requestqueue/apikey/requests"
+_QUEUE = "/api/v1/ie/requestqueue/apikey"
+_REQUESTS = f"{_QUEUE}/requests"
+# H3's flat payload is M confidence (third-party clients citing GMI's H3 quickstart).
+_REFERENCE_FIELDS: dict[ReferenceKind, str] = {
+    "image": "reference_images",
+    "video": "reference_videos",
+    "audio": "reference_audios",
+}
 
 _STATE_BY_STATUS: dict[str, TaskState] = {
     "created": "queued",  # gmicloud SDK: before `queued`
@@ -59,22 +68,37 @@ _STATE_BY_STATUS: dict[str, TaskState] = {
 _BALANCE_WORDS = re.compile(r"balance|credit|insufficient|payment|billing", re.IGNORECASE)
 
 
+@dataclass(frozen=True, slots=True)
+class PriceInfo:
+    """A GMI model's list price as its detail states it, units unknown (see `parse_price`)."""
+
+    price: float | None
+    pricing_type: str
+    unit: str
+
+
 class GmiAdapter(Adapter):
     """GMI Cloud's queue: `request_id` in, `outcome.media_urls[0].url` out."""
 
     PROVIDERS = frozenset({"gmi"})
 
     def submit_request(self, request: VideoRequest, images: SubmitImages) -> HttpRequest:
-        self._refuse_unsold(request, images)
-        payload = {
+        wire = self._refuse_unsold(request, images).wire
+        payload: dict[str, object] = {
             "prompt": request.prompt,
-            **image_fields(images, "first_frame_image"),
+            **image_fields(images, "first_frame_image", "last_frame_image"),
             "duration": request.duration,
             "resolution": request.resolution,
-            "prompt_optimizer": request.prompt_optimizer,
-            "fast_pretreatment": request.fast_pretreatment,
         }
-        return self._post(_REQUESTS, {"model": MODEL_ID, "payload": payload})
+        if request.model == "h3":
+            # No optimizer: H3 has none. `ratio` left out is the model's default.
+            payload.update(reference_fields(images, _REFERENCE_FIELDS))
+            if request.ratio is not None:
+                payload["ratio"] = request.ratio
+        else:
+            payload["prompt_optimizer"] = request.prompt_optimizer
+            payload["fast_pretreatment"] = request.fast_pretreatment
+        return self._post(_REQUESTS, {"model": wire, "payload": payload})
 
     def parse_submit(self, response: HttpResponse) -> str:
         request_id = as_text(self._ok_json(response).get("request_id"))
@@ -115,9 +139,30 @@ class GmiAdapter(Adapter):
             kind = "quota"
         return self._error(response, f"HTTP {response.status}: {message}", kind)
 
-    def list_request(self) -> HttpRequest:
-        """Recent requests for our model (`{"requests": [...], "total": N}`)."""
-        return self._get(_REQUESTS, model_id=MODEL_ID)
+    def list_request(self, request_body: Mapping[str, object]) -> HttpRequest:
+        """Recent requests for the submit's model (`{"requests": [...], "total": N}`)."""
+        return self._get(_REQUESTS, model_id=as_text(request_body.get("model")))
+
+    def model_request(self, model: Model) -> HttpRequest:
+        """The detail of the model's GMI id, which carries its list price."""
+        wire = self.capabilities.offers[model].wire
+        return self._get(f"{_QUEUE}/models/{quote(wire, safe='')}")
+
+    def parse_price(self, response: HttpResponse) -> PriceInfo | None:
+        """The model detail's `price_info`, as GMI gives it; None when it has none.
+
+        The gmicloud SDK types it `{price: int, pricing_type: str, unit: str}`; what unit
+        `price` counts in is UNVERIFIED (cents? micro-dollars?), so it is never turned into
+        dollars here: a caller logs it, or compares it with a known price.
+        """
+        info = self._ok_json(response).get("price_info")
+        if not isinstance(info, dict):
+            return None
+        return PriceInfo(
+            price=as_number(info.get("price")),
+            pricing_type=as_text(info.get("pricing_type")),
+            unit=as_text(info.get("unit")),
+        )
 
     def find_task(
         self,

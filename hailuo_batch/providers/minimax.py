@@ -1,11 +1,18 @@
-"""MiniMax's own video API (v1): submit, query, files/retrieve. No I/O.
+"""MiniMax's own video API: v1 (submit, query, files/retrieve) for Hailuo and the 01 family,
+and its V2 wire (`minimax_v2`) for H3. No I/O.
 
-PROVIDERS.md §1 and §11 (minimax-mcp): errors come back as HTTP 200 with a non-zero
-`base_resp.status_code`, so every parse checks `base_resp` and never trusts the HTTP
-code alone. A `Success` poll carries only a `file_id`: the URL takes a third call
-(`finalizing` until then) and lives 1 hour. The v1 API has no task list: a submit whose
-reply was lost cannot be found, so it is counted as a possible duplicate
-(docs/providers/minimax.md). Times are in seconds.
+docs/providers/minimax.md (and minimax-mcp): v1 errors come back as HTTP 200 with a
+non-zero `base_resp.status_code`, so every v1 parse checks `base_resp` and never trusts
+the HTTP code alone. A `Success` poll carries only a `file_id`: the URL takes a third call
+(`finalizing` until then) and lives 1 hour. One endpoint serves every v1 model; which
+fields a body may carry depends on the model (section 2.1): Hailuo models take a duration,
+a resolution and `fast_pretreatment`; the 01 family takes neither (720P, 6 s fixed);
+S2V-01 takes its character as `subject_reference`. The neutral `video-01` is sent as
+T2V-01, or I2V-01 with a first frame: the id `video-01` is gone from the current enums.
+
+H3 goes to the V2 wire, picked by model on submit, by task id (`v2:...`) on polls and by
+the answering URL on parses. Neither API has a task list that can find a submit whose
+reply was lost, so it is counted as a possible duplicate. Times are in seconds.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
-from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
+from hailuo_batch.core.jobs import Model, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers._adapter import (
     Adapter,
@@ -28,8 +35,11 @@ from hailuo_batch.providers._adapter import (
     state_for,
 )
 from hailuo_batch.providers.base import kind_for_http_status
+from hailuo_batch.providers.minimax_codes import KIND_BY_CODE, failure_for
+from hailuo_batch.providers.minimax_v2 import MinimaxV2Adapter, is_v2_task
 
-_MODEL_ID = {"hailuo-02": "MiniMax-Hailuo-02", "video-01": "video-01"}
+# The models whose body carries a duration, a resolution and `fast_pretreatment`.
+_HAILUO: frozenset[Model] = frozenset({"hailuo-02", "hailuo-2.3", "hailuo-2.3-fast"})
 
 # Query statuses are capitalised; callbacks use lower case and `failed`: fold and accept both.
 _STATE_BY_STATUS: dict[str, TaskState] = {
@@ -41,50 +51,41 @@ _STATE_BY_STATUS: dict[str, TaskState] = {
     "failed": "failed",
 }
 
-_KIND_BY_CODE: dict[int, ErrorKind] = {
-    1000: "transient",  # unknown error, "retry later"
-    1001: "transient",  # request timeout
-    1024: "transient",  # internal error
-    1033: "transient",  # system / downstream error
-    1002: "rate_limited",
-    1004: "auth",  # not authorized / token mismatch
-    2049: "auth",  # invalid API key
-    2038: "auth",  # real-name verification required: the account must be fixed
-    1008: "quota",  # insufficient balance
-    1026: "content_policy",  # input sensitive
-    1027: "content_policy",  # output sensitive
-    2013: "invalid_input",
-}
-
-
-def _failure(kind: ErrorKind | None) -> FailureKind:
-    """What a code means for a task that already ended `Fail` (nothing left to retry)."""
-    if kind is None or kind == "rate_limited" or kind == "transient":
-        return "provider_error"
-    return kind
-
 
 class MinimaxAdapter(Adapter):
-    """MiniMax official: `task_id` in, `file_id` from the query, URL from files/retrieve."""
+    """MiniMax official. v1: `task_id` in, `file_id` from the query, URL from files/retrieve;
+    H3 through `MinimaxV2Adapter`."""
 
     PROVIDERS = frozenset({"minimax"})
 
+    def __init__(self, name: str, api_key: str, base_url: str | None = None) -> None:
+        super().__init__(name, api_key, base_url)
+        self._v2 = MinimaxV2Adapter(name, api_key, base_url, fallback=self._classify_v1)
+
     def submit_request(self, request: VideoRequest, images: SubmitImages) -> HttpRequest:
+        if request.model == "h3":
+            return self._v2.submit_request(request, images)
         self._refuse_unsold(request, images)
-        body: dict[str, object] = {"model": _MODEL_ID[request.model], "prompt": request.prompt}
-        if request.model == "video-01":
-            # Video-01 has no duration, resolution, last frame or fast pretreatment.
-            body.update(image_fields(images, "first_frame_image"))
-            body["prompt_optimizer"] = request.prompt_optimizer
-        else:
-            body.update(image_fields(images, "first_frame_image", "last_frame_image"))
+        model = _v1_model(request.model, images)
+        problem = _fieldless(model, images)
+        if problem:
+            raise ProviderError("invalid_input", self.name, f"{request.model} {problem}")
+        body: dict[str, object] = {"model": self.capabilities.offers[model].wire}
+        if request.prompt:  # optional where an image leads (I2V, FL2V, S2V)
+            body["prompt"] = request.prompt
+        body.update(image_fields(images, "first_frame_image", "last_frame_image"))
+        if images.subject:
+            body["subject_reference"] = [{"type": "character", "image": [images.subject]}]
+        body["prompt_optimizer"] = request.prompt_optimizer
+        if model in _HAILUO:
             body["duration"] = request.duration
             body["resolution"] = request.resolution
-            body["prompt_optimizer"] = request.prompt_optimizer
             body["fast_pretreatment"] = request.fast_pretreatment
         return self._post("/v1/video_generation", body)
 
     def parse_submit(self, response: HttpResponse) -> str:
+        if self._v2.answered(response):
+            return self._v2.parse_submit(response)
         body = self._ok_json(response)
         self._raise_unless_ok(response, body)
         task_id = as_id(body.get("task_id"))
@@ -93,18 +94,21 @@ class MinimaxAdapter(Adapter):
         return task_id
 
     def poll_request(self, task_id: str) -> HttpRequest:
+        if is_v2_task(task_id):
+            return self._v2.poll_request(task_id)
         return self._get("/v1/query/video_generation", task_id=task_id)
 
     def parse_poll(self, response: HttpResponse) -> TaskStatus:
+        if self._v2.answered(response):
+            return self._v2.parse_poll(response)
         body = self._ok_json(response)
         raw = as_text(body.get("status"))
         state = state_for(_STATE_BY_STATUS, raw)
         if state == "failed":
             # On `Fail`, base_resp is the task's reason (1026/1027), not a query error.
             code, message = _base_resp(body)
-            failure = _failure(_KIND_BY_CODE.get(code) if code is not None else None)
             detail = f"{message or 'task failed'} (status_code {code})" if code else "task failed"
-            return self._failed(raw, failure, detail)
+            return self._failed(raw, failure_for(code), detail)
         self._raise_unless_ok(response, body)
         if state is None:
             return self._still_running(raw)
@@ -116,7 +120,7 @@ class MinimaxAdapter(Adapter):
         return TaskStatus(state, raw)
 
     def retrieve_request(self, status: TaskStatus) -> HttpRequest | None:
-        """`files/retrieve` for a `finalizing` status: the only way to a download URL."""
+        """`files/retrieve` for a `finalizing` status: the only way to a v1 download URL."""
         if status.state != "finalizing" or not status.file_id:
             return None
         return self._get("/v1/files/retrieve", file_id=status.file_id)
@@ -140,13 +144,19 @@ class MinimaxAdapter(Adapter):
         )
 
     def classify(self, response: HttpResponse) -> ProviderError:
+        """A V2 answer by V2's rules; a v1 one by its `base_resp`, else its HTTP status."""
+        if self._v2.answered(response):
+            return self._v2.classify(response)
+        return self._classify_v1(response)
+
+    def _classify_v1(self, response: HttpResponse) -> ProviderError:
         """A non-zero `base_resp` code decides; without one, the HTTP status does."""
         body = loose_json(response)
         code, message = _base_resp(body)
         trace_id = response.headers.get("trace-id")
         trace = f", trace-id {trace_id}" if trace_id else ""
         if code:
-            kind = _KIND_BY_CODE.get(code)
+            kind = KIND_BY_CODE.get(code)
             if kind is None:
                 ok = 200 <= response.status < 300
                 kind = "provider_error" if ok else kind_for_http_status(response.status)
@@ -162,6 +172,24 @@ class MinimaxAdapter(Adapter):
             raise self._error(response, "answer has no base_resp.status_code", "transient")
         if code != 0:
             raise self.classify(response)
+
+
+def _v1_model(model: Model, images: SubmitImages) -> Model:
+    """The table row whose wire id a v1 body names: `video-01` is T2V-01 or I2V-01."""
+    if model == "video-01":
+        return "i2v-01" if images.first else "t2v-01"
+    return model
+
+
+def _fieldless(model: Model, images: SubmitImages) -> str | None:
+    """What v1 has no field for (references) or S2V-01's body would lack (its subject)."""
+    if images.references:
+        return "takes no references (H3 does)"
+    if model == "s2v-01" and not images.subject:
+        return "needs a subject reference image"
+    if model != "s2v-01" and images.subject:
+        return "takes no subject reference (S2V-01 does)"
+    return None
 
 
 def _base_resp(body: Mapping[str, object]) -> tuple[int | None, str]:

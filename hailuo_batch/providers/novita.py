@@ -1,11 +1,17 @@
 """Novita AI's v3 async protocol, also spoken by HighwayAPI (its white-label). No I/O.
 
-PROVIDERS.md §2-3: Hailuo-02 at `POST /v3/async/minimax-hailuo-02`, Video-01 at
-`POST /v3/async/minimax-video-01`, both polled at `GET /v3/async/task-result`. The
-video URL is in the poll answer: two steps, no retrieve. Times are in seconds.
+docs/providers/novita.md §2: one submit path per model, `POST /v3/async/<path>` (the
+offer's wire id in the capability table), all polled at `GET /v3/async/task-result`.
+Hailuo-2.3 has a text and an image path, chosen by the first frame; the 01 family shares
+`minimax-video-01`. The video URL is in the poll answer: two steps, no retrieve. H3 is
+MiniMax's V2 wire passed through under `/v3/minimax` (section 7): `MinimaxV2Adapter`
+speaks it, with Novita's own error envelope read where V2's is absent (which one Novita
+sends is UNVERIFIED). Times are in seconds.
 """
 
 from __future__ import annotations
+
+from functools import cached_property
 
 from hailuo_batch.core.http import HttpRequest, HttpResponse, SubmitImages, TaskState, TaskStatus
 from hailuo_batch.core.jobs import ErrorKind, VideoRequest
@@ -24,6 +30,10 @@ from hailuo_batch.providers._adapter import (
     snippet,
     state_for,
 )
+from hailuo_batch.providers.minimax_v2 import MinimaxV2Adapter, is_v2_task
+
+_VIDEO_01 = "minimax-video-01"
+_PRETREATMENT = frozenset({"minimax-hailuo-02", "minimax-hailuo-2.3-i2v"})
 
 _STATE_BY_STATUS: dict[str, TaskState] = {
     "task_status_queued": "queued",
@@ -58,10 +68,14 @@ class NovitaAdapter(Adapter):
     PROVIDERS = frozenset({"novita", "highway"})
 
     def submit_request(self, request: VideoRequest, images: SubmitImages) -> HttpRequest:
-        self._refuse_unsold(request, images)
-        if request.model == "video-01":
+        if request.model == "h3":
+            return self._h3.submit_request(request, images)
+        offer = self._refuse_unsold(request, images)
+        path = offer.wire.replace("{t2v|i2v}", "i2v" if images.first else "t2v")
+        if path == _VIDEO_01:
+            # Its first frame is a URL ("URL of the first frame"): the table says so.
             return self._post(
-                "/v3/async/minimax-video-01",
+                f"/v3/async/{path}",
                 {
                     "prompt": request.prompt,
                     **image_fields(images, "image_url"),
@@ -69,28 +83,36 @@ class NovitaAdapter(Adapter):
                 },
             )
         # The current schema's `image`/`end_image`; mid-2025 docs had `image_url` instead.
-        return self._post(
-            "/v3/async/minimax-hailuo-02",
-            {
-                "prompt": request.prompt,
-                **image_fields(images, "image", "end_image"),
-                "duration": request.duration,
-                "resolution": request.resolution,
-                "enable_prompt_expansion": request.prompt_optimizer,
-                "fast_pretreatment": request.fast_pretreatment,
-            },
-        )
+        body: dict[str, object] = {
+            "prompt": request.prompt,
+            **image_fields(images, "image", "end_image"),
+            "duration": request.duration,
+            "resolution": request.resolution,
+            "enable_prompt_expansion": request.prompt_optimizer,
+        }
+        # Documented on 02 and 2.3-i2v; on 2.3-t2v only by HighwayAPI (UNVERIFIED at
+        # Novita): there it is sent only when on, so the default never depends on it.
+        # 2.3-fast has none, and the table refuses a request that turns it on.
+        if path in _PRETREATMENT or request.fast_pretreatment:
+            body["fast_pretreatment"] = request.fast_pretreatment
+        return self._post(f"/v3/async/{path}", body)
 
     def parse_submit(self, response: HttpResponse) -> str:
+        if self._h3.answered(response):
+            return self._h3.parse_submit(response)
         task_id = as_text(self._ok_json(response).get("task_id"))
         if not task_id:
             raise self._error(response, "submit answer has no task_id", "transient")
         return task_id
 
     def poll_request(self, task_id: str) -> HttpRequest:
+        if is_v2_task(task_id):
+            return self._h3.poll_request(task_id)
         return self._get("/v3/async/task-result", task_id=task_id)
 
     def parse_poll(self, response: HttpResponse) -> TaskStatus:
+        if self._h3.answered(response):
+            return self._h3.parse_poll(response)
         body = self._ok_json(response)
         task = as_object(body.get("task"))
         raw = as_text(task.get("status"))
@@ -128,6 +150,13 @@ class NovitaAdapter(Adapter):
             video_url=url,
             url_ttl=ttl if ttl is not None and ttl > 0 else self.capabilities.url_ttl,
             url_expires_at=as_number(sign_time.rpartition(";")[2]),
+        )
+
+    @cached_property
+    def _h3(self) -> MinimaxV2Adapter:
+        """H3's pass-through: MiniMax's V2 wire under `/v3/minimax`."""
+        return MinimaxV2Adapter(
+            self.name, self._api_key, self._origin, root="/v3/minimax", fallback=self.classify
         )
 
     def classify(self, response: HttpResponse) -> ProviderError:

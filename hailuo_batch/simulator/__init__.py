@@ -1,8 +1,8 @@
 """The provider simulator's entry points (re-exports only; the modules below do the I/O).
 
-One local aiohttp app serves Novita, HighwayAPI, GMI Cloud, AI/ML API and MiniMax under
-`/<provider>` with their real paths and JSON shapes, makes real MP4s and can inject
-faults; see `app.make_app` and `server.running_in_process`.
+One local aiohttp app serves Novita, HighwayAPI, GMI Cloud, AI/ML API, MiniMax, fal and
+Replicate under `/<provider>` with their real paths and JSON shapes, makes real MP4s and
+can inject faults; see `app.make_app` and `server.running_in_process`.
 """
 
 from hailuo_batch.simulator.app import make_app

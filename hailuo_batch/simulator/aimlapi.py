@@ -1,6 +1,7 @@
 """AI/ML API's video generation endpoints for the MiniMax models, simulated. Network I/O.
 
-Under `/aimlapi`, the current API and the legacy one (both still served by AIMLAPI):
+Under `/aimlapi`, the current API and the legacy one (both still served by AIMLAPI;
+docs/providers/aimlapi.md):
 
     POST /v2/video/generations                       {model, prompt, image_url, last_image_url,
                                                       resolution, duration, enhance_prompt}
@@ -9,10 +10,18 @@ Under `/aimlapi`, the current API and the legacy one (both still served by AIMLA
     GET  /v2/generate/video/minimax/generation?generation_id=
     GET  /cdn/whale/{token}/output.mp4?Expires=<epoch>&OSSAccessKeyId=...&Signature=...
 
-Submits answer `{"generation_id", "status": "queued"}` (the current API's ids carry a
-`:<model>` suffix). Polls say only queued / generating / completed / error: the official
-SDK stops polling on anything else. Errors: `{message, path, requestId, statusCode,
-timestamp}`, validation messages worded like zod's.
+Models: `minimax/hailuo-02` (the only one with `last_image_url`), `minimax/hailuo-2.3`,
+`minimax/hailuo-2.3-fast` (`image_url` required), `video-01` and `video-01-live2d`
+(`image_url` required; 6 s at 720P whatever else is sent), and on the current API only
+`minimax/h3`: 2K, 4-15 s, `ratio`, reference URL lists (`h3flat`), a 7000-character prompt.
+
+Submits answer `{"id", "generation_id", "status": "queued"}` (the current API's ids carry
+a `:<model>` suffix; the legacy one answers `generation_id` only). Polls say only queued /
+generating / completed / error: the official SDK stops polling on anything else. Usage
+(`meta.usage.credits_used`, with `usd_spent` for H3, whose schema requires both) comes
+with the submit and the finished generation; the credit figures are the simulator's own,
+priced like the documented samples (2.3 768P 6 s: 588,000; 2.3-Fast: 399,000). Errors:
+`{message, path, requestId, statusCode, timestamp}`, validation messages worded like zod's.
 """
 
 from __future__ import annotations
@@ -34,20 +43,45 @@ from hailuo_batch.simulator.context import (
     answer,
 )
 from hailuo_batch.simulator.downloads import download
+from hailuo_batch.simulator.h3flat import H3Fields, check_h3
 from hailuo_batch.simulator.images import JPEG_PNG, FrameImage, read_image
 from hailuo_batch.simulator.params import InvalidParams, choice, flag, rule, text
 from hailuo_batch.simulator.tasks import Phase, Task
 from hailuo_batch.simulator.video import VideoSpec, frame_size
 
 HAILUO_02 = "minimax/hailuo-02"
-MODELS = (HAILUO_02, "video-01", "video-01-live2d")
+HAILUO_23, HAILUO_23_FAST = "minimax/hailuo-2.3", "minimax/hailuo-2.3-fast"
+H3 = "minimax/h3"
+FIXED_LENGTH = ("video-01", "video-01-live2d")  # 6 s at 720P
+IMAGE_REQUIRED = (HAILUO_23_FAST, "video-01-live2d")
+MODELS = (HAILUO_02, HAILUO_23, HAILUO_23_FAST, *FIXED_LENGTH, H3)
+H3_FIELDS = H3Fields(
+    first="image_url",
+    last="last_image_url",
+    images="reference_image_urls",
+    videos="video_urls",
+    audios="audio_urls",
+    resolutions=("2K",),
+)
 STATUS: dict[Phase, str] = {
     "queued": "queued",
     "running": "generating",
     "succeeded": "completed",
     "failed": "error",
 }
-CREDITS = {(6, 768): 120_000, (10, 768): 240_000, (6, 1080): 294_000, (6, 720): 120_000}
+CREDITS_PER_USD = 2_000_000
+# Credits per second of video at the model's lowest resolution; 1080P costs FULL_HD times
+# as much. 2.3 and 2.3-Fast match the documented samples; H3 is MiniMax's 2K $0.13/s plus
+# AIMLAPI's 5 % (docs/providers/prices.md); the others are this simulator's choice.
+CREDITS_PER_SECOND = {
+    HAILUO_02: 20_000,
+    HAILUO_23: 98_000,
+    HAILUO_23_FAST: 66_500,
+    H3: 273_000,
+    "video-01": 20_000,
+    "video-01-live2d": 20_000,
+}
+FULL_HD = 2.45
 FAILURE = {"name": "GenerationError", "message": "generation failed upstream, please retry"}
 _REFUSALS: dict[RefusalKind, tuple[int, str]] = {
     "missing-key": (401, "Unauthorized: missing API key"),
@@ -64,15 +98,21 @@ _JS_TYPES = {str: "string", bool: "boolean", int: "number", float: "number", lis
 
 @dataclass(frozen=True, slots=True)
 class Dialect:
-    """The field names of one API generation."""
+    """The field names and models of one API generation."""
 
     image: str
     optimizer: str
     suffix_ids: bool  # the current API's ids read `<task id>:<model>`
+    models: tuple[str, ...]
 
 
-CURRENT = Dialect(image="image_url", optimizer="enhance_prompt", suffix_ids=True)
-LEGACY = Dialect(image="first_frame_image", optimizer="prompt_optimizer", suffix_ids=False)
+CURRENT = Dialect(image="image_url", optimizer="enhance_prompt", suffix_ids=True, models=MODELS)
+LEGACY = Dialect(
+    image="first_frame_image",
+    optimizer="prompt_optimizer",
+    suffix_ids=False,
+    models=tuple(model for model in MODELS if model != H3),  # H3 came after the legacy API
+)
 
 
 def build(name: str, shared: Shared) -> web.Application:
@@ -117,7 +157,7 @@ def zod_message(problem: InvalidParams) -> str:
         received = _JS_TYPES.get(type(problem.received), "object")
         return f"Expected {problem.expected[0]}, received {received}"
     if problem.problem == "too_long":
-        return "String must contain at most 2000 character(s)"
+        return f"String must contain at most {problem.expected[0]} character(s)"
     if problem.problem == "too_short":
         return "String must contain at least 1 character(s)"
     return problem.reason
@@ -137,22 +177,27 @@ def check(body: Mapping[str, object], dialect: Dialect) -> Order:
     model = body.get("model")
     if model is None:
         raise InvalidParams("model", "required", "is required")
-    if model not in MODELS:
-        raise InvalidParams("model", "enum", "unknown model", expected=MODELS, received=model)
+    if not isinstance(model, str) or model not in dialect.models:
+        expected = dialect.models
+        raise InvalidParams("model", "enum", "unknown model", expected=expected, received=model)
+    if model == H3:
+        return check_h3(body, H3_FIELDS, H3)
     prompt = text(body, "prompt", required=True) or ""
     first = _image(body, dialect.image)
+    if model in IMAGE_REQUIRED and first is None:
+        raise InvalidParams(dialect.image, "required", "is required")
     flag(body, dialect.optimizer)
-    if model != HAILUO_02:  # Video-01: 6 s at 720P, whatever else is sent
+    if model in FIXED_LENGTH:  # whatever else is sent
         width, height = frame_size("720P", first.aspect if first else None)
-        return Order(str(model), prompt, VideoSpec(width, height, 6), first_frame=first)
-    if _image(body, "last_image_url") is not None and first is None:
+        return Order(model, prompt, VideoSpec(width, height, 6), first_frame=first)
+    if model == HAILUO_02 and _image(body, "last_image_url") is not None and first is None:
         raise rule("last_image_url", f"last_image_url requires {dialect.image}")
     resolution = choice(body, "resolution", ("768P", "1080P"), "768P")
     duration = choice(body, "duration", (6, 10), 6)
     if resolution == "1080P" and duration != 6:
         raise rule("duration", "1080P resolution supports only 6-second videos")
     width, height = frame_size(resolution, first.aspect if first else None)
-    return Order(HAILUO_02, prompt, VideoSpec(width, height, duration), first_frame=first)
+    return Order(model, prompt, VideoSpec(width, height, duration), first_frame=first)
 
 
 def _submitter(dialect: Dialect) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -166,16 +211,21 @@ def _submitter(dialect: Dialect) -> Callable[[web.Request], Awaitable[web.Respon
         if isinstance(accepted, web.Response):
             return accepted
         answered: dict[str, object] = {"generation_id": accepted.id, "status": "queued"}
-        if dialect.suffix_ids:
-            answered["meta"] = {"usage": {"credits_used": _credits(accepted)}}
+        if dialect.suffix_ids:  # the current OpenAPI answers the poll schema: `id` too
+            answered = {"id": accepted.id, **answered, "meta": {"usage": _usage(accepted)}}
         return answer(answered)
 
     return submit
 
 
-def _credits(task: Task) -> int:
-    key = (round(task.spec.duration), min(task.spec.width, task.spec.height))
-    return CREDITS.get(key, 120_000)
+def _usage(task: Task) -> dict[str, object]:
+    """`meta.usage` of a task: its credits, and for H3 the same in dollars."""
+    full_hd = task.model != H3 and min(task.spec.width, task.spec.height) >= 1080
+    rate = CREDITS_PER_SECOND[task.model] * (FULL_HD if full_hd else 1.0)
+    credits = round(rate * task.spec.duration)
+    if task.model != H3:
+        return {"credits_used": credits}
+    return {"credits_used": credits, "usd_spent": credits / CREDITS_PER_USD}
 
 
 async def poll(request: web.Request) -> web.Response:
@@ -203,7 +253,9 @@ def generation(ctx: ProviderContext, task: Task, request: web.Request) -> dict[s
         )
         url = f"{request.url.origin()}/{ctx.name}/cdn/whale/{link.token}/output.mp4?{query}"
         body["video"] = {"url": url}
-        body["meta"] = {"usage": {"credits_used": _credits(task)}}
+        body["meta"] = {"usage": _usage(task)}
     if phase == "failed":
         body["error"] = FAILURE
+    if task.model == H3:  # H3's documented answer names its model
+        body["model"] = H3
     return body

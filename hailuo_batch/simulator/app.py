@@ -2,8 +2,8 @@
 
 Builds the app; no I/O until it is run, except opening `SimConfig.state_file` when one is
 set (see `persistence`). Mount points: `/novita`, `/highway`, `/gmi`, `/aimlapi`,
-`/minimax`, each followed by the provider's real paths; `GET /_sim/stats` answers the
-ledger as JSON.
+`/minimax`, `/fal`, `/replicate`, each followed by the provider's real paths;
+`GET /_sim/stats` answers the ledger as JSON.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from hailuo_batch.simulator import aimlapi, gmi, minimax, novita
+from hailuo_batch.simulator import aimlapi, fal, gmi, minimax, novita, replicate
 from hailuo_batch.simulator.config import PROVIDER_NAMES, SimConfig
 from hailuo_batch.simulator.context import CONTEXT, Shared, answer
 from hailuo_batch.simulator.faults import fault_middleware
@@ -58,11 +58,13 @@ def make_app(
     app[LEDGER] = ledger
     app.router.add_get("/_sim/stats", stats)
     providers = {
-        "novita": novita.build("novita", shared, video01=True),
-        "highway": novita.build("highway", shared, video01=False),
+        "novita": novita.build("novita", shared),
+        "highway": novita.build("highway", shared),
         "gmi": gmi.build("gmi", shared),
         "aimlapi": aimlapi.build("aimlapi", shared),
         "minimax": minimax.build("minimax", shared),
+        "fal": fal.build("fal", shared),
+        "replicate": replicate.build("replicate", shared),
     }
     for name, provider in providers.items():
         app.add_subapp(f"/{name}", provider)

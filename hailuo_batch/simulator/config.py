@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-ProviderName = Literal["novita", "highway", "gmi", "aimlapi", "minimax"]
+ProviderName = Literal["novita", "highway", "gmi", "aimlapi", "minimax", "fal", "replicate"]
 PROVIDER_NAMES: tuple[ProviderName, ...] = get_args(ProviderName)
 
 FaultKind = Literal["rate-limit", "server-error", "slow", "drop", "bad-json", "lost-reply"]
@@ -27,8 +27,9 @@ OUTAGES: tuple[Outage, ...] = get_args(Outage)
 class SimConfig:
     """How the simulated providers behave.
 
-    `valid_keys`: None accepts any non-empty Bearer key; otherwise a provider listed there
-    accepts only its key (providers not listed accept any non-empty key).
+    `valid_keys`: None accepts any non-empty key (Bearer, or fal's `Key`); otherwise a
+    provider listed there accepts only its key (providers not listed accept any non-empty
+    key).
     `deliver_duration` / `deliver_size` replace what is actually encoded, so a client's
     check that the downloaded video matches the request can be shown to work.
     `state_file`: a path where every accepted task is kept (JSON lines), so a simulator

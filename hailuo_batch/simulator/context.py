@@ -30,7 +30,7 @@ from hailuo_batch.simulator.persistence import TaskFile
 from hailuo_batch.simulator.tasks import Clock, Task, TaskBoard
 from hailuo_batch.simulator.video import SHARED, VideoCache, VideoSpec
 
-Role = Literal["submit", "poll", "retrieve", "list", "models", "download"]
+Role = Literal["submit", "poll", "retrieve", "list", "models", "cancel", "download"]
 """What a route does; a route's name starts with its role (`submit.video_01`)."""
 ROLES: tuple[Role, ...] = get_args(Role)
 
@@ -64,8 +64,9 @@ Render = Callable[[Refusal, web.Request], web.Response]
 class Order:
     """An accepted submit as the simulator needs it: label, prompt, and the video to make.
 
-    `echo` is what the provider shows back of the request; only GMI does, and keeping whole
-    bodies (data-URI images) for every task would cost memory for nothing. `first_frame`
+    `echo` is what the provider shows back of the request (GMI's payload, Replicate's input);
+    the others show none, and keeping whole bodies (data-URI images) for every task would
+    cost memory for nothing there. `first_frame`
     is the first-frame image, whose picture (if a data URI carried it) is kept once per
     distinct image by `FirstFrames`; the task keeps only its digest.
     """
@@ -107,12 +108,16 @@ class ProviderContext:
         "links",
         "name",
         "render",
+        "scheme",
         "tasks_file",
         "videos",
     )
 
-    def __init__(self, name: str, shared: Shared, render: Render) -> None:
+    def __init__(
+        self, name: str, shared: Shared, render: Render, *, scheme: str = "Bearer"
+    ) -> None:
         self.name = name
+        self.scheme = scheme  # of the Authorization header: `Bearer`, or fal's `Key`
         self.config = shared.config
         self.ledger = shared.ledger
         self.links = shared.links
@@ -150,7 +155,7 @@ class ProviderContext:
     def authorize(self, request: web.Request) -> Refusal | None:
         """The key check; the key is compared, never kept or logged."""
         scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
+        if scheme.lower() != self.scheme.lower() or not key.strip():
             return Refusal("missing-key")
         expected = (self.config.valid_keys or {}).get(self.name)
         if expected is not None and not hmac.compare_digest(
@@ -237,13 +242,14 @@ class ProviderContext:
         if self.ledger.mark_asked(self.name, task_id) and self.tasks_file is not None:
             self.tasks_file.append_asked(self.name, task_id)
 
-    def mint(self, task: Task) -> Link:
-        """A fresh link to a task's video (honouring the `deliver_*` overrides)."""
+    def mint(self, task: Task, ttl: float | None = None) -> Link:
+        """A fresh link to a task's video (honouring the `deliver_*` overrides), living `ttl`
+        seconds where the provider documents its own lifetime, else `SimConfig.url_ttl`."""
         spec = task.spec
         size = self.config.deliver_size or (spec.width, spec.height)
         duration = self.config.deliver_duration or spec.duration
-        delivered = VideoSpec(size[0], size[1], duration)
-        return self.links.mint(delivered, self.config.url_ttl, task.id)
+        delivered = VideoSpec(size[0], size[1], duration, spec.audio)
+        return self.links.mint(delivered, self.config.url_ttl if ttl is None else ttl, task.id)
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))

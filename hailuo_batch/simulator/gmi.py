@@ -1,13 +1,16 @@
-"""GMI Cloud's request-queue API for the Hailuo models, simulated. Network I/O.
+"""GMI Cloud's request-queue API for the Hailuo models and H3, simulated. Network I/O.
 
-Under `/gmi/api/v1/ie/requestqueue/apikey`:
+Under `/gmi/api/v1/ie/requestqueue/apikey` (docs/providers/gmi.md):
 
     POST /requests                  {"model", "payload": {prompt, first_frame_image, duration,
                                      resolution, prompt_optimizer, fast_pretreatment}}
+                                    `MiniMax-H3`: a flat payload (`h3flat`): first/last frame,
+                                    reference_images/videos/audios, duration, resolution, ratio
     GET  /requests/{request_id}     queued / dispatched / processing / success / failed
     GET  /requests?model_id=        {"requests": [...], "total": N}
     GET  /models                    {"models": [...], "model_ids": [...]} (SDK and docs differ)
-    GET  /models/{model_id}
+    GET  /models/{model_id}         the gmicloud SDK's `GetModelResponse`: `model`,
+                                    `parameters`, `price_info{price, pricing_type, unit}`, ...
 
 Videos are under `/gmi/storage/...` behind GCS-style V4 signed URLs. Timestamps are integer
 Unix seconds; errors are `{"error": "..."}` with a non-2xx status, always JSON.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 
 from aiohttp import web
 
@@ -30,6 +34,7 @@ from hailuo_batch.simulator.context import (
     answer,
 )
 from hailuo_batch.simulator.downloads import download
+from hailuo_batch.simulator.h3flat import RATIOS, H3Fields, check_h3
 from hailuo_batch.simulator.images import JPEG_PNG, FrameImage, read_image
 from hailuo_batch.simulator.links import Link
 from hailuo_batch.simulator.params import InvalidParams, choice, flag, rule, text
@@ -37,8 +42,18 @@ from hailuo_batch.simulator.tasks import Task
 from hailuo_batch.simulator.video import VideoSpec, frame_size
 
 BASE = "/api/v1/ie/requestqueue/apikey"
-MODELS = ("Minimax-Hailuo-02", "Minimax-Hailuo-2.3", "Minimax-Hailuo-2.3-Fast")
+HAILUO = ("Minimax-Hailuo-02", "Minimax-Hailuo-2.3", "Minimax-Hailuo-2.3-Fast")
+H3 = "MiniMax-H3"
+MODELS = (*HAILUO, H3)
 IMAGE_ONLY = ("Minimax-Hailuo-2.3-Fast",)
+H3_FIELDS = H3Fields(
+    first="first_frame_image",
+    last="last_frame_image",
+    images="reference_images",
+    videos="reference_videos",
+    audios="reference_audios",
+    resolutions=("768P", "2K"),  # GMI's default is undocumented: 768P here
+)
 ORG_ID = "5b0c6a2e-93d4-4f1e-8a57-c2d9e0f1a3b4"
 FAILURE = "generation failed: worker error, please retry"
 _REFUSALS: dict[RefusalKind, tuple[int, str]] = {
@@ -51,20 +66,39 @@ _REFUSALS: dict[RefusalKind, tuple[int, str]] = {
     "not-found": (404, "request not found"),
     "invalid": (400, "invalid request"),
 }
-PARAMETERS = [
-    {"name": "prompt", "type": "string", "required": True, "default": "", "max_length": 2000},
-    {"name": "first_frame_image", "type": "string", "required": False, "default": ""},
-    {"name": "duration", "type": "integer", "required": False, "default": 6, "enum": [6, 10]},
-    {
-        "name": "resolution",
-        "type": "string",
-        "required": False,
-        "default": "768P",
-        "enum": ["512P", "768P", "1080P"],
-    },
-    {"name": "prompt_optimizer", "type": "boolean", "required": False, "default": True},
-    {"name": "fast_pretreatment", "type": "boolean", "required": False, "default": False},
+
+
+def _parameter(name: str, kind: str, default: object, **more: object) -> dict[str, object]:
+    return {"name": name, "type": kind, "required": name == "prompt", "default": default, **more}
+
+
+HAILUO_PARAMETERS = [
+    _parameter("prompt", "string", "", max_length=2000),
+    _parameter("first_frame_image", "string", ""),
+    _parameter("duration", "integer", 6, enum=[6, 10]),
+    _parameter("resolution", "string", "768P", enum=["512P", "768P", "1080P"]),
+    _parameter("prompt_optimizer", "boolean", True),
+    _parameter("fast_pretreatment", "boolean", False),
 ]
+H3_PARAMETERS = [
+    _parameter("prompt", "string", "", max_length=7000),
+    _parameter("first_frame_image", "string", ""),
+    _parameter("last_frame_image", "string", ""),
+    _parameter("reference_images", "array", [], max_items=9),
+    _parameter("reference_videos", "array", [], max_items=3),
+    _parameter("reference_audios", "array", [], max_items=3),
+    _parameter("duration", "integer", 6, minimum=4, maximum=15),
+    _parameter("resolution", "string", "768P", enum=list(H3_FIELDS.resolutions)),
+    _parameter("ratio", "string", "adaptive", enum=list(RATIOS)),
+]
+# `price_info` as the SDK types it ({price: int, pricing_type: str, unit: str}). GMI's
+# values and units are UNVERIFIED: these are placeholders (cents per video, per second).
+PRICE_INFO = {
+    "Minimax-Hailuo-02": {"price": 27, "pricing_type": "per_request", "unit": "video"},
+    "Minimax-Hailuo-2.3": {"price": 28, "pricing_type": "per_request", "unit": "video"},
+    "Minimax-Hailuo-2.3-Fast": {"price": 19, "pricing_type": "per_request", "unit": "video"},
+    H3: {"price": 8, "pricing_type": "per_second", "unit": "second"},
+}
 
 
 def build(name: str, shared: Shared) -> web.Application:
@@ -105,11 +139,14 @@ def check(body: Mapping[str, object]) -> Order:
     payload = body.get("payload")
     if not isinstance(payload, dict):
         raise InvalidParams("payload", "type", "payload must be an object")
+    if model == H3:
+        return replace(check_h3(payload, H3_FIELDS, H3), echo=payload)
     prompt = text(payload, "prompt", required=True) or ""
     first = _image(payload, "first_frame_image")
     if model in IMAGE_ONLY and first is None:
         raise rule("first_frame_image", f"{model} requires first_frame_image")
     duration = choice(payload, "duration", (6, 10), 6)
+    # GMI's Hailuo-2.3 table lists 512P too (docs/providers/gmi.md §2): taken, as documented.
     resolution = choice(payload, "resolution", ("512P", "768P", "1080P"), "768P")
     if resolution == "512P" and first is None:
         raise rule("resolution", "512P requires first_frame_image")
@@ -194,13 +231,26 @@ async def list_requests(request: web.Request) -> web.Response:
 
 
 def _model(model_id: str) -> dict[str, object]:
+    """A model as the gmicloud SDK reads it (`GetModelResponse`); `model_id` beside `model`
+    is the name the API-key docs give it (the path, `model_ids`), for clients reading that."""
     kind = "image-to-video" if model_id in IMAGE_ONLY else "text-to-video, image-to-video"
+    title = model_id.removeprefix("Minimax-").removeprefix("MiniMax-")
     return {
+        "model": model_id,
         "model_id": model_id,
-        "name": model_id,
-        "type": "video",
-        "description": f"MiniMax {model_id.removeprefix('Minimax-')} video generation ({kind})",
-        "parameters": PARAMETERS,
+        "model_type": "video",
+        "brief_description": f"MiniMax {title} video generation ({kind})",
+        "detailed_description": "",
+        "external_provider": "",  # the SDK's defaults where GMI's values are unknown
+        "host_type": "",
+        "modalities": {},
+        "tags": [],
+        "parameters": H3_PARAMETERS if model_id == H3 else HAILUO_PARAMETERS,
+        "price_info": PRICE_INFO[model_id],
+        "qworkers": 0,
+        "org_id": "",
+        "created_at": 0,
+        "updated_at": 0,
     }
 
 

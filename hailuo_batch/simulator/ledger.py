@@ -46,6 +46,7 @@ Count = Literal[
     "polls",
     "retrieves",  # MiniMax files/retrieve
     "lists",  # request/model listings
+    "cancels",  # Replicate prediction cancels
     "downloads",  # video bodies served
     "expired_links",  # downloads refused because the link was past its expiry
     "faults_injected",

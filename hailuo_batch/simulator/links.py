@@ -1,7 +1,7 @@
 """Expiring video links, signed like presigned storage URLs. No I/O.
 
-A link's token carries what to deliver (the video's size and length, and whose video it
-is) and when the link dies, signed with a per-app secret: nothing is stored per link, so
+A link's token carries what to deliver (the video's size, length and sound, and whose
+video it is) and when the link dies, signed with a per-app secret: nothing is stored per link, so
 handing a fresh URL to every poll costs nothing. The token states its expiry in Unix
 time, so an instance sharing the secret (kept in a state file) opens links an earlier one
 minted. Expiry is checked on the simulator's clock (precise); the URL's visible epoch
@@ -59,13 +59,15 @@ class LinkSigner:
     def mint(self, spec: VideoSpec, ttl: float, task_id: str) -> Link:
         now = self._clock()
         expires_epoch = self._epoch0 + now + ttl
-        claims = {
+        claims: dict[str, object] = {
             "w": spec.width,
             "h": spec.height,
             "d": spec.duration,
             "t": task_id,
             "x": expires_epoch,
         }
+        if spec.audio:  # only then, so silent links read as before
+            claims["a"] = True
         payload = base64.urlsafe_b64encode(orjson.dumps(claims)).rstrip(b"=")
         signature = hmac.new(self._secret, payload, hashlib.sha256).hexdigest()
         return Link(
@@ -86,7 +88,7 @@ class LinkSigner:
             claims = orjson.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
         except (binascii.Error, orjson.JSONDecodeError):
             return None
-        spec = VideoSpec(claims["w"], claims["h"], claims["d"])
+        spec = VideoSpec(claims["w"], claims["h"], claims["d"], claims.get("a", False))
         return Claims(spec, claims.get("t", ""), claims["x"] - self._epoch0)
 
     def expired(self, expires: float) -> bool:

@@ -1,4 +1,4 @@
-"""MiniMax's own video API (V1), simulated: submit, query, files/retrieve. Network I/O.
+"""MiniMax's own video API, simulated: v1 (submit, query, files/retrieve) and V2 (H3). Network I/O.
 
 Under `/minimax`:
 
@@ -6,16 +6,23 @@ Under `/minimax`:
     GET  /v1/query/video_generation?task_id=        Preparing/Queueing/Processing/Success/Fail
     GET  /v1/files/retrieve?file_id=                file.download_url (a fresh link each time)
     GET  /cdn/inference_output/video/{day}/{token}/output.mp4
+    POST /v2/video_generation, GET /v2/query/video_generation/{task_id}   H3: see `minimax_v2`
 
-V1 has no task list: a client that lost a submit reply cannot find the task again. The
-path `GET /v2/query/video_generation` belongs to MiniMax's V2 video API (H3 only), whose
-list answers `items` of `{id, model, status, error, created_at, content{url}, resolution,
-duration, usage, ratio, task_type}` with no prompt (MiniMax-AI/cli `src/types/api.ts`,
-`src/commands/video/task-list.ts`); it is not simulated yet, so it answers 404 here.
+v1 checks each model as its OpenAPI pages (T2V, I2V, first+last frame, S2V) document it
+(docs/providers/minimax.md section 2): the T2V-only models refuse a first frame, the
+I2V-only ones (the 01 I2V models, Hailuo-2.3-Fast) require one, only Hailuo-02 takes a
+last frame (with a first), only S2V-01 takes `subject_reference` (one character image)
+and it has no duration or resolution; the 01 family makes 720P for 6 s and takes no
+`fast_pretreatment`. `video-01` is in no current enum and is refused. What S2V-01 makes is
+undocumented (UNVERIFIED): 6 s at 720P here, as other sources say.
 
-Every answer carries `base_resp`; refusals are mostly HTTP 200 with a non-zero
+V1 has no task list: a client that lost a submit reply cannot find the task again. A
+task is answered only on the API that created it: v1 paths do not know H3 tasks.
+
+Every v1 answer carries `base_resp`; refusals are mostly HTTP 200 with a non-zero
 `base_resp.status_code` (1004 key, 1008 balance, 2013 invalid params, 1002 rate limit,
-which also comes as HTTP 429). Responses carry a `Trace-Id` header.
+which also comes as HTTP 429). V2 refusals are V2's own (`minimax_v2.render`). Responses
+carry a `Trace-Id` header.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from hailuo_batch.simulator import minimax_v2
 from hailuo_batch.simulator.context import (
     CONTEXT,
     Order,
@@ -43,11 +51,13 @@ from hailuo_batch.simulator.tasks import Task
 from hailuo_batch.simulator.video import VideoSpec, frame_size
 
 HAILUO_02 = "MiniMax-Hailuo-02"
-HAILUO_23 = ("MiniMax-Hailuo-2.3", "MiniMax-Hailuo-2.3-Fast")
-TEXT_ONLY = ("T2V-01", "T2V-01-Director")
-IMAGE_ONLY = ("I2V-01", "I2V-01-Director", "I2V-01-live", "MiniMax-Hailuo-2.3-Fast")
-LEGACY = ("video-01", *TEXT_ONLY, "I2V-01", "I2V-01-Director", "I2V-01-live")  # 6 s, 720P
-MODELS = (HAILUO_02, *HAILUO_23, *LEGACY)
+HAILUO_23_FAST = "MiniMax-Hailuo-2.3-Fast"
+HAILUO = (HAILUO_02, "MiniMax-Hailuo-2.3", HAILUO_23_FAST)  # duration, resolution, pretreatment
+TEXT_ONLY = ("T2V-01", "T2V-01-Director")  # the T2V enum's 01 models
+IMAGE_ONLY = ("I2V-01", "I2V-01-Director", "I2V-01-live", HAILUO_23_FAST)  # the I2V enum's only
+FAMILY_01 = (*TEXT_ONLY, "I2V-01", "I2V-01-Director", "I2V-01-live")  # 720P, 6 s
+S2V = "S2V-01"
+MODELS = (*HAILUO, *FAMILY_01, S2V)
 OK = {"status_code": 0, "status_msg": "success"}
 FAILED = {"status_code": 1000, "status_msg": "unknown error"}
 _REFUSALS: dict[RefusalKind, tuple[int, int, str]] = {  # HTTP status, status_code, status_msg
@@ -74,6 +84,7 @@ def build(name: str, shared: Shared) -> web.Application:
         name="download",
         allow_head=False,
     )
+    minimax_v2.add_routes(app, "", tuple(minimax_v2.MODELS))
     app.on_response_prepare.append(_trace_id)
     return app
 
@@ -83,6 +94,8 @@ async def _trace_id(request: web.Request, response: web.StreamResponse) -> None:
 
 
 def render(refusal: Refusal, request: web.Request) -> web.Response:
+    if minimax_v2.is_v2(request):
+        return minimax_v2.render(refusal, request)
     status, code, message = _REFUSALS[refusal.kind]
     if refusal.kind == "rate-limit" and refusal.roll >= 0.5:
         status = 429  # MiniMax's gateway also answers rate limits at the HTTP level
@@ -102,10 +115,44 @@ def _image(body: Mapping[str, object], field: str) -> FrameImage | None:
     return read_image(body[field], field, formats=JPEG_PNG_WEBP)
 
 
+def _refuse_present(body: Mapping[str, object], model: str, fields: tuple[str, ...]) -> None:
+    """Fields other models take that `model`'s schema has none of."""
+    for field in fields:
+        if body.get(field) is not None:
+            raise rule(field, f"{model} does not accept {field}")
+
+
+def _subject(body: Mapping[str, object]) -> FrameImage:
+    """S2V-01's `[{"type": "character", "image": ["<url or data URI>"]}]`: exactly one."""
+    value = body.get("subject_reference")
+    if value is None:
+        raise InvalidParams("subject_reference", "required", f"is required for {S2V}")
+    if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], dict):
+        raise rule("subject_reference", "must be an array of one {type, image} object")
+    item = value[0]
+    if item.get("type") != "character":
+        raise rule("subject_reference", 'type must be "character"')
+    images = item.get("image")
+    if not isinstance(images, list) or len(images) != 1:
+        raise rule("subject_reference", "image must be an array of one image")
+    return read_image(images[0], "subject_reference.image", formats=JPEG_PNG_WEBP)
+
+
 def check(body: Mapping[str, object]) -> Order:
+    """A v1 body as the four OpenAPI pages (T2V, I2V, first+last frame, S2V) allow it."""
     model = body.get("model")
     if not isinstance(model, str) or model not in MODELS:
         raise InvalidParams("model", "enum", f"unsupported model {model!r}", expected=MODELS)
+    flag(body, "prompt_optimizer")
+    if model == S2V:
+        absent = ("first_frame_image", "last_frame_image", "duration", "resolution")
+        _refuse_present(body, model, (*absent, "fast_pretreatment"))
+        _subject(body)
+        prompt = text(body, "prompt", required=False) or ""
+        # No page says what S2V-01 makes (UNVERIFIED): other sources say 6 s at 720P.
+        width, height = frame_size("720P", None)
+        return Order(model, prompt, VideoSpec(width, height, 6))
+    _refuse_present(body, model, ("subject_reference",))
     first = _image(body, "first_frame_image")
     last = _image(body, "last_frame_image")
     if model in IMAGE_ONLY and first is None:
@@ -115,12 +162,12 @@ def check(body: Mapping[str, object]) -> Order:
     prompt = text(body, "prompt", required=first is None) or ""
     if last is not None and (model != HAILUO_02 or first is None):
         raise rule("last_frame_image", f"needs {HAILUO_02} and a first_frame_image")
-    for field in ("prompt_optimizer", "fast_pretreatment", "aigc_watermark"):
-        flag(body, field)
-    if model in LEGACY:
+    if model in FAMILY_01:
+        _refuse_present(body, model, ("fast_pretreatment",))
         duration = choice(body, "duration", (6,), 6)
         resolution = choice(body, "resolution", ("720P",), "720P")
     else:
+        flag(body, "fast_pretreatment")
         duration = choice(body, "duration", (6, 10), 6)
         offered = ("512P", "768P", "1080P") if model == HAILUO_02 else ("768P", "1080P")
         resolution = choice(body, "resolution", offered, "768P")
@@ -153,9 +200,12 @@ def status_of(ctx: ProviderContext, task: Task) -> str:
 
 async def poll(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
-    found = ctx.lookup(request, request.query.get("task_id"), "polls")
+    task_id = request.query.get("task_id")
+    found = ctx.lookup(request, task_id, "polls")
     if isinstance(found, web.Response):
         return found
+    if minimax_v2.is_v2_task(found):
+        return ctx.refuse(request, Refusal("not-found", f"task_id {task_id!r} not found"))
     status = status_of(ctx, found)
     done = status == "Success"
     return answer(

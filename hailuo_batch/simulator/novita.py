@@ -1,24 +1,38 @@
 """Novita AI's async task API, also serving HighwayAPI (its white label), simulated. Network I/O.
 
-Under the provider's mount point:
+Under the provider's mount point (docs/providers/novita.md §2-§4):
 
-    POST /v3/async/minimax-hailuo-02      {prompt, image|image_url, end_image, duration,
-                                           resolution, enable_prompt_expansion, fast_pretreatment}
-    POST /v3/async/minimax-video-01       {prompt, image_url, enable_prompt_expansion}  Novita only
-    GET  /v3/async/task-result?task_id=   task{status, progress_percent, eta, reason}, videos[]
-    GET  /cos/prod/{token}.mp4            the video, behind a COS-style presigned URL
+    POST /v3/async/minimax-hailuo-02          {prompt, image|image_url, end_image, duration,
+                                               resolution, enable_prompt_expansion,
+                                               fast_pretreatment}
+    POST /v3/async/minimax-hailuo-2.3-t2v     {prompt, duration, resolution,
+                                               enable_prompt_expansion, fast_pretreatment}
+    POST /v3/async/minimax-hailuo-2.3-i2v     the same with `image` (required)
+    POST /v3/async/minimax-hailuo-2.3-fast-i2v  {prompt, image (required), duration,
+                                               resolution, enable_prompt_expansion}
+    POST /v3/async/minimax-video-01           {prompt, image_url, enable_prompt_expansion}
+    GET  /v3/async/task-result?task_id=       task{status, progress_percent, eta, reason}, videos[]
+    GET  /cos/prod/{token}.mp4                the video, behind a COS-style presigned URL
+    POST /v3/minimax/v2/video_generation, GET /v3/minimax/v2/query/video_generation/{id}
+                                              H3 in MiniMax's V2 shape (`minimax_v2`), Novita only
 
-Submits answer 200 `{"task_id": <uuid>}`; errors are `{code, reason, message, metadata}`.
-Statuses are only the four the official SDK knows (never UNKNOWN or CANCELED).
+HighwayAPI serves the same paths (its spec lists exactly these five models). Fields a
+path does not document are ignored, as JSON APIs do. Submits answer 200
+`{"task_id": <uuid>}`; errors are `{code, reason, message, metadata}`. Statuses are only
+the four the official SDK knows (never UNKNOWN or CANCELED).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Literal
 
 from aiohttp import web
 
+from hailuo_batch.simulator import minimax_v2
 from hailuo_batch.simulator.context import (
     CONTEXT,
     Order,
@@ -54,13 +68,37 @@ _REFUSALS: dict[RefusalKind, tuple[int, str, str]] = {
 }
 
 
-def build(name: str, shared: Shared, *, video01: bool) -> web.Application:
-    """The sub-application mounted at `/<name>`; HighwayAPI has no Video-01 endpoint."""
+@dataclass(frozen=True, slots=True)
+class HailuoPath:
+    """What one Hailuo submit path takes: its first frame (read from `image`, or not at
+    all), a last frame, and `fast_pretreatment`. 02 also reads its first frame's mid-2025
+    name, `image_url`, where its current docs still show it in one place."""
+
+    first: Literal["optional", "required", "none"]
+    end_frame: bool = False
+    pretreatment: bool = True
+    image_url: bool = False
+
+
+HAILUO_PATHS = {
+    "minimax-hailuo-02": HailuoPath("optional", end_frame=True, image_url=True),
+    "minimax-hailuo-2.3-t2v": HailuoPath("none"),
+    "minimax-hailuo-2.3-i2v": HailuoPath("required"),
+    "minimax-hailuo-2.3-fast-i2v": HailuoPath("required", pretreatment=False),
+}
+
+
+def build(name: str, shared: Shared) -> web.Application:
+    """The sub-application mounted at `/<name>`."""
     app = web.Application()
     app[CONTEXT] = ProviderContext(name, shared, render)
-    app.router.add_post("/v3/async/minimax-hailuo-02", submit_hailuo, name="submit.hailuo_02")
-    if video01:
-        app.router.add_post("/v3/async/minimax-video-01", submit_video01, name="submit.video_01")
+    for path, takes in HAILUO_PATHS.items():
+        checker = partial(check_hailuo, path=path, takes=takes)
+        route = "submit." + path.replace("-", "_").replace(".", "_")
+        app.router.add_post(f"/v3/async/{path}", partial(_submit, check=checker), name=route)
+    app.router.add_post("/v3/async/minimax-video-01", submit_video01, name="submit.video_01")
+    if name == "novita":  # H3, passed through in MiniMax's V2 shape; HighwayAPI has none
+        minimax_v2.add_routes(app, "/v3/minimax", (minimax_v2.H3,))
     app.router.add_get("/v3/async/task-result", poll, name="poll")
     app.router.add_get("/cos/prod/{token}.mp4", download, name="download", allow_head=False)
     return app
@@ -82,20 +120,26 @@ def _image(body: Mapping[str, object], field: str) -> FrameImage | None:
     return read_image(body[field], field, formats=JPEG_PNG)
 
 
-def check_hailuo(body: Mapping[str, object]) -> Order:
+def check_hailuo(body: Mapping[str, object], path: str, takes: HailuoPath) -> Order:
     prompt = text(body, "prompt", required=True) or ""
-    # `image_url` is the endpoint's first (mid-2025) name for the first frame.
-    first = _image(body, "image") or _image(body, "image_url")
-    if _image(body, "end_image") is not None and first is None:
+    first = None
+    if takes.first != "none":
+        first = _image(body, "image") or (_image(body, "image_url") if takes.image_url else None)
+    if takes.first == "required" and first is None:
+        raise rule("image", f"{path} requires image (the first frame)")
+    if takes.end_frame and _image(body, "end_image") is not None and first is None:
         raise rule("end_image", "end_image requires image (the first frame)")
     duration = choice(body, "duration", (6, 10), 6)
     resolution = choice(body, "resolution", ("768P", "1080P"), "768P")
     if resolution == "1080P" and duration != 6:
         raise rule("resolution", "1080P only supports duration 6")
     flag(body, "enable_prompt_expansion")
-    flag(body, "fast_pretreatment")
+    if takes.pretreatment:
+        flag(body, "fast_pretreatment")
     width, height = frame_size(resolution, first.aspect if first else None)
-    task_type = f"MINIMAX_HAILUO_02_{duration}S_{resolution}"
+    # The path upper-cased, as the documented MINIMAX_HAILUO_02 and MINIMAX_VIDEO_01 are,
+    # with the length and size observed on 02's; the 2.3 paths' real values are UNVERIFIED.
+    task_type = f"{path.upper().replace('-', '_')}_{duration}S_{resolution}"
     return Order(task_type, prompt, VideoSpec(width, height, duration), first_frame=first)
 
 
@@ -105,10 +149,6 @@ def check_video01(body: Mapping[str, object]) -> Order:
     flag(body, "enable_prompt_expansion")
     width, height = frame_size("720P", first.aspect if first else None)
     return Order("MINIMAX_VIDEO_01", prompt, VideoSpec(width, height, 6), first_frame=first)
-
-
-async def submit_hailuo(request: web.Request) -> web.Response:
-    return await _submit(request, check_hailuo)
 
 
 async def submit_video01(request: web.Request) -> web.Response:

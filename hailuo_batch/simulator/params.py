@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal, TypeVar
 
-Problem = Literal["required", "type", "enum", "too_long", "too_short", "rule"]
+Problem = Literal["required", "type", "enum", "too_long", "too_short", "rule", "unknown"]
 MAX_PROMPT = 2000
 T = TypeVar("T", int, str)
 
@@ -34,8 +34,10 @@ class InvalidParams(ValueError):
         self.received = received
 
 
-def text(body: Mapping[str, object], field: str, *, required: bool) -> str | None:
-    """A prompt-like string: 1..2000 characters when present."""
+def text(
+    body: Mapping[str, object], field: str, *, required: bool, limit: int = MAX_PROMPT
+) -> str | None:
+    """A prompt-like string: 1..`limit` characters when present (H3 takes 7000)."""
     value = body.get(field)
     if value is None:
         if required:
@@ -45,9 +47,12 @@ def text(body: Mapping[str, object], field: str, *, required: bool) -> str | Non
         raise InvalidParams(field, "type", "must be a string", expected=("string",), received=value)
     if not value.strip():
         raise InvalidParams(field, "too_short", "must not be empty", received=value)
-    if len(value) > MAX_PROMPT:
+    if len(value) > limit:
         raise InvalidParams(
-            field, "too_long", f"must be at most {MAX_PROMPT} characters (got {len(value)})"
+            field,
+            "too_long",
+            f"must be at most {limit} characters (got {len(value)})",
+            expected=(limit,),
         )
     return value
 

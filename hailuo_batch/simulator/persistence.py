@@ -5,8 +5,8 @@ set, so does the simulator. The file is append-only JSON lines:
 
     {"format": "hailuo-batch-simulator-tasks", "version": 1, "secret": "<hex>"}
     {"provider": "novita", "id": "...", "model": "...", "prompt": "...", "echo": {...},
-     "width": 1366, "height": 768, "duration": 6, "created": <unix s>, "starts": <unix s>,
-     "ends": <unix s>, "fails": false, "file_id": "", "digest": "<sha256>",
+     "width": 1366, "height": 768, "duration": 6, "audio": false, "created": <unix s>,
+     "starts": <unix s>, "ends": <unix s>, "fails": false, "file_id": "", "digest": "<sha256>",
      "image": "<sha256>" | null}
     {"provider": "novita", "asked": "<task id>"}
 
@@ -123,6 +123,7 @@ class TaskFile:
             "width": task.spec.width,
             "height": task.spec.height,
             "duration": task.spec.duration,
+            "audio": task.spec.audio,
             "created": self._epoch0 + task.created,
             "starts": self._epoch0 + task.starts,
             "ends": self._epoch0 + task.ends,
@@ -178,7 +179,10 @@ def _decode(path: Path, number: int, line: bytes, epoch0: float) -> tuple[str, S
         if "asked" in record:
             return _text(record["provider"]), _text(record["asked"])
         spec = VideoSpec(
-            _integer(record["width"]), _integer(record["height"]), _number(record["duration"])
+            _integer(record["width"]),
+            _integer(record["height"]),
+            _number(record["duration"]),
+            record.get("audio") is True,  # absent in files written before sound
         )
         task = Task(
             id=_text(record["id"]),

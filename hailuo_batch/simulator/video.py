@@ -3,7 +3,14 @@
 No file or network I/O; encoding is CPU work, so async callers run `VideoCache.mp4` in a
 thread. Hailuo output is 25 fps; 768P is 1366x768, 1080P 1920x1080, 512P 910x512 and
 Video-01's 720P 1280x720. With a first frame the output follows the image's aspect, its
-short side being the resolution's height.
+short side being the resolution's height. H3's 2K has no documented frame size: 1440 px
+short side here (2560x1440 at 16:9), an UNVERIFIED choice; its `ratio` shapes the frame
+where no first frame does (`aspect_of`).
+
+Sound: H3 always makes a sound track (docs/providers/README.md 1.4), so a provider module
+sets `VideoSpec.audio` for H3 tasks and the MP4 then carries a quiet stereo AAC tone as
+long as the video, encoded with the look (it is part of the spec, so of the look's key).
+The tone is encoded in full, not repeated like the picture: ~0.15 s more for a 6 s look.
 
 Cheap at scale (CPU time, x264's threads included): an MP4 is encoded once per look and
 cached, and the encoder makes only two seconds (a closed GOP: an IDR frame and 49 P
@@ -22,20 +29,30 @@ remuxing with the tag would cost ~2 ms and re-encoding ~0.2 s.
 
 from __future__ import annotations
 
+import array
+import heapq
 import io
+import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import av
 from PIL import Image
 
 FPS = 25
 GOP = 2 * FPS  # frames encoded per look: two seconds, repeated (see the module docstring)
-SHORT_SIDE = {"512P": 512, "720P": 720, "768P": 768, "1080P": 1080}
+# "2K": UNVERIFIED, no provider documents H3's frame size; 1440 px is 2560x1440 at 16:9.
+SHORT_SIDE = {"480P": 480, "512P": 512, "720P": 720, "768P": 768, "1080P": 1080, "2K": 1440}
 LANDSCAPE = 16 / 9  # URL images are never fetched: their aspect is assumed to be 16:9
+AUDIO_RATE = 48_000
+AUDIO_BIT_RATE = 32_000  # a steady tone needs little: ~4.5 KB a second of video
+AAC_SAMPLES = 1024  # one AAC frame
+TONE_HZ = 375  # a 128-sample period: every AAC frame holds the same samples
+TONE_LEVEL = 0.05  # about -26 dBFS: quiet
 TAG_PREFIX = b"hailuo-batch simulator task "
 TAG_WIDTH = 64  # bytes for the task id; ids here are at most ~40 ASCII characters
 _PLACEHOLDER = b"#" * TAG_WIDTH
@@ -48,11 +65,12 @@ _X264 = {"preset": "ultrafast", "qp": "28"}
 
 @dataclass(frozen=True, slots=True)
 class VideoSpec:
-    """What a finished task's MP4 is: frame size and length."""
+    """What a finished task's MP4 is: frame size, length, and whether it has sound."""
 
     width: int
     height: int
     duration: float
+    audio: bool = False
 
     @property
     def frames(self) -> int:
@@ -64,8 +82,7 @@ class Look:
     """What a video shows, all of it but whose it is: the key of one encode.
 
     `image` is the sha256 of the first-frame image (drawn when still known), `caption`
-    the prompt when prompts are drawn. An audio track (H3 has native audio) would join
-    as a field here, making it part of the key, with `_encode` adding its stream.
+    the prompt when prompts are drawn. Sound is `spec.audio`, set by the provider module.
     """
 
     spec: VideoSpec
@@ -77,8 +94,17 @@ Draw = Callable[[Look], Image.Image | None]
 """Renders a look's still; None when it can no longer be drawn (its image is gone)."""
 
 
+def aspect_of(ratio: str) -> float | None:
+    """Width over height of a ratio token such as "16:9"; None for "adaptive" or junk."""
+    wide, _, high = ratio.partition(":")
+    if not (wide.isdigit() and high.isdigit()) or int(wide) == 0 or int(high) == 0:
+        return None
+    return int(wide) / int(high)
+
+
 def frame_size(resolution: str, aspect: float | None) -> tuple[int, int]:
-    """Width and height for a resolution token and the first frame's width/height ratio."""
+    """Width and height for a resolution token and the frame's width/height ratio (the
+    first frame's, or a requested ratio's; 16:9 when None)."""
     short = SHORT_SIDE[resolution]
     ratio = LANDSCAPE if aspect is None else aspect
     long = 2 * round(short * max(ratio, 1 / ratio) / 2)  # H.264 4:2:0 needs even sides
@@ -176,39 +202,22 @@ SHARED = VideoCache()
 simulators in one process (tests, `run --simulate`) share encodes."""
 
 
+Timed = tuple[float, "av.Packet[Any]"]
+"""A packet and its time in seconds, for muxing two streams in time order."""
+
+
 def encode(look: Look, still: Image.Image) -> Encoded:
-    """`still` for the look's length, as H.264 yuv420p in MP4, with a task-id placeholder."""
+    """`still` for the look's length, as H.264 yuv420p in MP4 (with the tone when the spec
+    has sound), with a task-id placeholder."""
     spec = look.spec
-    gop = min(GOP, spec.frames)
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp4") as container:
         container.metadata["title"] = TITLE
         container.metadata["comment"] = (TAG_PREFIX + _PLACEHOLDER).decode()
-        stream = container.add_stream(
-            "libx264",
-            rate=FPS,
-            options={**_X264, "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"},
-        )
-        stream.width = spec.width
-        stream.height = spec.height
-        stream.pix_fmt = "yuv420p"
-        frame = av.VideoFrame.from_image(still).reformat(format="yuv420p")  # type: ignore[no-untyped-call]
-        packets = []
-        for index in range(gop):
-            frame.pts = index
-            packets.extend(stream.encode(frame))
-        packets.extend(stream.encode(None))
-        # Without B-frames packets come in display order, one per frame: packet i is frame i.
-        second = [(bytes(packet), packet.is_keyframe) for packet in packets]
-        for start in range(0, spec.frames, gop):
-            for offset, (data, keyframe) in enumerate(second[: spec.frames - start]):
-                packet = av.Packet(data)
-                packet.stream = stream
-                packet.time_base = Fraction(1, FPS)
-                packet.pts = packet.dts = start + offset
-                packet.duration = 1
-                packet.is_keyframe = keyframe
-                container.mux(packet)
+        video = _video_packets(container, spec, still)
+        sound = _tone_packets(container, spec.duration) if spec.audio else []
+        for _, packet in heapq.merge(video, sound, key=lambda timed: timed[0]):
+            container.mux(packet)
     data = buffer.getvalue()
     marker = TAG_PREFIX + _PLACEHOLDER
     if data.count(marker) != 1:  # the muxer wrote the tag once, or this scheme is broken
@@ -216,3 +225,59 @@ def encode(look: Look, still: Image.Image) -> Encoded:
             f"expected one task-id placeholder in the MP4, found {data.count(marker)}"
         )
     return Encoded(data, data.index(marker) + len(TAG_PREFIX))
+
+
+def _video_packets(
+    container: av.container.OutputContainer, spec: VideoSpec, still: Image.Image
+) -> Iterator[Timed]:
+    """Two seconds of `still` encoded once, their packets repeated to the spec's length."""
+    gop = min(GOP, spec.frames)
+    stream = container.add_stream(
+        "libx264",
+        rate=FPS,
+        options={**_X264, "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"},
+    )
+    stream.width = spec.width
+    stream.height = spec.height
+    stream.pix_fmt = "yuv420p"
+    frame = av.VideoFrame.from_image(still).reformat(format="yuv420p")  # type: ignore[no-untyped-call]
+    packets = []
+    for index in range(gop):
+        frame.pts = index
+        packets.extend(stream.encode(frame))
+    packets.extend(stream.encode(None))
+    # Without B-frames packets come in display order, one per frame: packet i is frame i.
+    second = [(bytes(packet), packet.is_keyframe) for packet in packets]
+    for start in range(0, spec.frames, gop):
+        for offset, (data, keyframe) in enumerate(second[: spec.frames - start]):
+            packet = av.Packet(data)
+            packet.stream = stream
+            packet.time_base = Fraction(1, FPS)
+            packet.pts = packet.dts = start + offset
+            packet.duration = 1
+            packet.is_keyframe = keyframe
+            yield (start + offset) / FPS, packet
+
+
+def _tone_packets(container: av.container.OutputContainer, duration: float) -> list[Timed]:
+    """A quiet stereo AAC tone of `duration` seconds."""
+    stream = container.add_stream("aac", rate=AUDIO_RATE, layout="stereo")
+    stream.bit_rate = AUDIO_BIT_RATE
+    total = round(duration * AUDIO_RATE)
+    packets = []
+    for start in range(0, total, AAC_SAMPLES):
+        samples = min(AAC_SAMPLES, total - start)
+        frame = av.AudioFrame(format="fltp", layout="stereo", samples=samples)
+        for plane in frame.planes:
+            plane.update(_TONE[: samples * 4])  # 4 bytes a float32 sample
+        frame.sample_rate = AUDIO_RATE
+        frame.pts = start
+        packets.extend(stream.encode(frame))
+    packets.extend(stream.encode(None))
+    return [(float((packet.pts or 0) * packet.time_base), packet) for packet in packets]
+
+
+_TONE = array.array(
+    "f", (TONE_LEVEL * math.sin(2 * math.pi * TONE_HZ * n / AUDIO_RATE) for n in range(AAC_SAMPLES))
+).tobytes()
+"""One AAC frame of the tone, one channel (float32): every frame of the track is this."""

@@ -57,6 +57,7 @@ class JobRecord:
     sent_at: float | None = None  # when the last submit went out
     cost_usd: float = 0.0  # what those submits cost, where the price is known
     unpriced: int = 0  # submits that may have been paid, at a price nobody knows
+    charged_usd: float | None = None  # what the provider itself reported it cost
     path: str | None = None  # the video, relative to the output folder
     sha256: str | None = None
     bytes: int | None = None
@@ -231,6 +232,8 @@ def _done(rec: JobRecord, event: ev.Done) -> None:
     rec.path, rec.sha256, rec.bytes = event.path, event.sha256, event.bytes
     rec.mtime_ns, rec.media = event.mtime_ns, event.media
     rec.warnings = list(event.warnings)
+    if event.charged_usd is not None:
+        rec.charged_usd = event.charged_usd
     rec.timings["downloaded"] = event.t
 
 

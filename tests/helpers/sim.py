@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from click.testing import Result
 
@@ -45,12 +46,13 @@ class SimThread:
     def url(self, provider: str) -> str:
         return f"{self.base_url}/{provider}"
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
+        """`/_sim/stats`: counters (ints), `by_provider` and `faults_by_kind` (objects)."""
         import json
         import urllib.request
 
         with urllib.request.urlopen(f"{self.base_url}/_sim/stats", timeout=10) as response:
-            loaded: dict[str, object] = json.loads(response.read())
+            loaded: dict[str, Any] = json.loads(response.read())
         return loaded
 
     def _run_args(self, manifest: Path, providers: tuple[str, ...]) -> list[str]:

@@ -37,8 +37,8 @@ def test_a_top_level_typo_does_not_hide_the_mistakes_in_the_jobs(
         f"{manifest}:3: unknown field 'limitz' (did you mean 'limits'? allowed: defaults, "
         "jobs, limits, model, name, output, prices, provider, vars, version)",
         f"{manifest}:6: job 'a': unknown field 'promt' (did you mean 'prompt'? allowed: "
-        "duration, end_image, fast_pretreatment, from, id, image, matrix, prompt, "
-        "prompt_optimizer, resolution, samples)",
+        "audio, duration, end_image, fast_pretreatment, from, id, image, matrix, model, "
+        "prompt, prompt_optimizer, ratio, references, resolution, samples, subject_reference)",
     )
 
 
@@ -82,7 +82,7 @@ def test_a_key_given_twice_does_not_hide_the_other_mistakes(
         manifest,
         sim_server(),
         f"{manifest}:6: key 'prompt' appears twice in the same mapping",
-        f"{manifest}:9: job 'b': `duration` must be one of 6, 10 (got 7)",
+        f"{manifest}:7: job 'b': hailuo-02 makes 6, 10 s videos (got duration 7)",
     )
 
 
@@ -97,7 +97,8 @@ def test_only_a_mistake_the_jobs_depend_on_stops_at_the_top(
     output = refused(
         manifest,
         sim_server(),
-        f"{manifest}:2: unknown provider 'novitta' (known: novita, highway, gmi, aimlapi, minimax)",
+        f"{manifest}:2: unknown provider 'novitta' (known: novita, highway, gmi, aimlapi, "
+        "minimax, fal, replicate)",
     )
     assert "limitz" in output and "promt" not in output
 

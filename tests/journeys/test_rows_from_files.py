@@ -53,7 +53,11 @@ def test_a_mistake_in_a_multi_line_row_is_reported_at_the_row_first_line(
     """Before: the row's last line was named, which is where the user does not look."""
     text = 'id,prompt,duration\na,"a cat\non a windowsill\nat dawn",7\n'
     manifest, data = from_file(tmp_path, "rows.csv", text)
-    refused(manifest, sim_server(), f"{data}:2: job 'a': `duration` must be one of 6, 10 (got 7)")
+    refused(
+        manifest,
+        sim_server(),
+        f"{data}:2: job 'a': hailuo-02 makes 6, 10 s videos (got duration 7)",
+    )
 
 
 def test_quoted_multi_line_cells_are_accepted_as_one_prompt(tmp_path: Path) -> None:

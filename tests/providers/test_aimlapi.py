@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import orjson
 import pytest
 
 from hailuo_batch.core.http import HttpResponse, SubmitImages, TaskState
-from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
+from hailuo_batch.core.jobs import ErrorKind, FailureKind, Model, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers.aimlapi import AimlapiAdapter
 
 Reply = Callable[..., HttpResponse]
 ENDPOINT = "https://api.aimlapi.com/v2/video/generations"
+FIRST = "https://x.test/a.png"
+LOCAL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ"
 
 
 @pytest.fixture
@@ -28,7 +31,7 @@ def _poll(body: dict[str, object]) -> HttpResponse:
 def test_text_to_video_request(
     aimlapi: AimlapiAdapter, api_key: str, text_request: VideoRequest
 ) -> None:
-    req = aimlapi.submit_request(text_request, SubmitImages())
+    req = aimlapi.submit_request(replace(text_request, fast_pretreatment=False), SubmitImages())
     assert (req.method, req.url) == ("POST", ENDPOINT)
     assert req.headers["Authorization"] == f"Bearer {api_key}"
     assert req.json == {
@@ -38,6 +41,17 @@ def test_text_to_video_request(
         "duration": 10,
         "enhance_prompt": False,
     }
+
+
+@pytest.mark.parametrize("model", ["hailuo-02", "hailuo-2.3", "hailuo-2.3-fast"])
+def test_fast_pretreatment_is_refused_not_dropped(
+    aimlapi: AimlapiAdapter, text_request: VideoRequest, model: Model
+) -> None:
+    """No Hailuo schema here has the field: sending without it would change the video."""
+    request = replace(text_request, model=model)
+    with pytest.raises(ProviderError, match="fast_pretreatment") as caught:
+        aimlapi.submit_request(request, SubmitImages(first=FIRST))
+    assert caught.value.kind == "invalid_input"
 
 
 def test_first_and_last_frame_request(
@@ -55,13 +69,94 @@ def test_first_and_last_frame_request(
     }
 
 
-def test_video01_request(aimlapi: AimlapiAdapter, video01_request: VideoRequest) -> None:
-    req = aimlapi.submit_request(video01_request, SubmitImages(first="https://x.test/a.png"))
+@pytest.mark.parametrize(
+    ("model", "wire", "first"),
+    [
+        ("hailuo-2.3", "minimax/hailuo-2.3", None),
+        ("hailuo-2.3", "minimax/hailuo-2.3", FIRST),
+        ("hailuo-2.3-fast", "minimax/hailuo-2.3-fast", FIRST),
+    ],
+)
+def test_hailuo_23_request(
+    aimlapi: AimlapiAdapter, model: Model, wire: str, first: str | None
+) -> None:
+    """2.3 and 2.3-Fast take 02's fields without a last frame (`minimax/hailuo-2.3*.json`)."""
+    request = VideoRequest(model, "koi at dawn", 10, "768P", prompt_optimizer=False)
+    req = aimlapi.submit_request(request, SubmitImages(first=first))
     assert req.json == {
-        "model": "video-01",
+        "model": wire,
+        "prompt": "koi at dawn",
+        **({"image_url": first} if first else {}),
+        "resolution": "768P",
+        "duration": 10,
+        "enhance_prompt": False,
+    }
+
+
+def test_hailuo_23_refuses_a_last_frame(aimlapi: AimlapiAdapter, frames: SubmitImages) -> None:
+    request = VideoRequest("hailuo-2.3", "p", 6, "768P")
+    with pytest.raises(ProviderError, match="last frame") as caught:
+        aimlapi.submit_request(request, frames)
+    assert caught.value.kind == "invalid_input"
+
+
+@pytest.mark.parametrize(
+    ("model", "wire", "first"),
+    [
+        ("video-01", "video-01", FIRST),
+        ("t2v-01", "video-01", None),
+        ("i2v-01", "video-01", FIRST),
+        ("i2v-01-live", "video-01-live2d", FIRST),
+    ],
+)
+def test_01_family_request(
+    aimlapi: AimlapiAdapter, model: Model, wire: str, first: str | None
+) -> None:
+    """The 01 schemas take prompt, first frame and optimizer only: 6 s at 720P."""
+    request = VideoRequest(model, "a red fox in snow", 6, "720P")
+    req = aimlapi.submit_request(request, SubmitImages(first=first))
+    assert req.json == {
+        "model": wire,
         "prompt": "a red fox in snow",
-        "image_url": "https://x.test/a.png",
+        **({"image_url": first} if first else {}),
         "enhance_prompt": True,
+    }
+
+
+def test_h3_frames_request(aimlapi: AimlapiAdapter, frames: SubmitImages) -> None:
+    """H3: 2K, 4-15 s, frames under 02's names, `ratio` as set; no optimizer field."""
+    request = VideoRequest("h3", "x" * 7000, 15, "2K", ratio="9:16")
+    req = aimlapi.submit_request(request, frames)
+    assert req.json == {
+        "model": "minimax/h3",
+        "prompt": "x" * 7000,
+        "image_url": frames.first,
+        "last_image_url": frames.last,
+        "duration": 15,
+        "resolution": "2K",
+        "ratio": "9:16",
+    }
+
+
+def test_h3_references_request(aimlapi: AimlapiAdapter) -> None:
+    """References go to flat URL lists by kind, in order; `ratio` unset is left out."""
+    images = SubmitImages(
+        references=(
+            ("image", "https://x.test/a.png"),
+            ("video", "https://x.test/v.mp4"),
+            ("image", LOCAL),
+            ("audio", "https://x.test/voice.mp3"),
+        )
+    )
+    req = aimlapi.submit_request(VideoRequest("h3", "they talk", 6, "2K"), images)
+    assert req.json == {
+        "model": "minimax/h3",
+        "prompt": "they talk",
+        "reference_image_urls": ["https://x.test/a.png", LOCAL],
+        "video_urls": ["https://x.test/v.mp4"],
+        "audio_urls": ["https://x.test/voice.mp3"],
+        "duration": 6,
+        "resolution": "2K",
     }
 
 
@@ -69,6 +164,7 @@ SUBMITS: list[tuple[str, str]] = [
     ("submit_generation_id", "282052359471184"),
     ("submit_generation_id_meta", "349865017168125:minimax/hailuo-2.3"),
     ("submit_id", "282052359471184"),
+    ("submit_id_h3", "60ac7c34-3224-4b14-8e7d-0aa0db708325"),
 ]
 
 
@@ -98,6 +194,8 @@ POLLS: list[tuple[str, TaskState, FailureKind | None]] = [
     ("poll_generating", "running", None),
     ("poll_active", "running", None),
     ("poll_completed", "succeeded", None),
+    ("poll_completed_2_3", "succeeded", None),
+    ("poll_completed_h3", "succeeded", None),
     ("poll_succeeded_list", "succeeded", None),
     ("poll_error", "failed", "provider_error"),
     ("poll_error_detail", "failed", "provider_error"),
@@ -118,6 +216,38 @@ def test_completed_carries_url_and_its_expiry(aimlapi: AimlapiAdapter, reply: Re
     assert status.video_url is not None
     assert status.video_url.startswith("https://cdn.aimlapi.com/whale/inference_output%2Fvideo")
     assert (status.url_expires_at, status.url_ttl) == (1750446300.0, None)
+
+
+CHARGES: list[tuple[str, float | None]] = [
+    ("poll_completed", 0.06),  # 120,000 credits
+    ("poll_completed_2_3", 0.294),  # 588,000 credits: 1.05 x MiniMax's $0.28
+    ("poll_completed_h3", 0.06),  # `usd_spent`
+    ("poll_succeeded_list", None),  # no `meta`: the cost is unknown, not zero
+]
+
+
+@pytest.mark.parametrize(("name", "usd"), CHARGES)
+def test_completed_carries_what_it_cost(
+    aimlapi: AimlapiAdapter, reply: Reply, name: str, usd: float | None
+) -> None:
+    """`meta.usage` becomes `charged_usd`, which the engine journals with the video."""
+    assert aimlapi.parse_poll(reply("aimlapi", name)).charged_usd == usd
+
+
+def test_usd_spent_wins_over_credits(aimlapi: AimlapiAdapter) -> None:
+    usage = {"credits_used": 1_000_000, "usd_spent": 0.55}
+    status = aimlapi.parse_poll(_poll({"status": "generating", "meta": {"usage": usage}}))
+    assert (status.state, status.charged_usd) == ("running", 0.55)
+
+
+def test_h3_completed_ignores_a_placeholder_error(aimlapi: AimlapiAdapter, reply: Reply) -> None:
+    """The H3 page's example carries an `error` object beside its video: the status decides."""
+    status = aimlapi.parse_poll(reply("aimlapi", "poll_completed_h3"))
+    assert status.video_url == (
+        "https://cdn.aimlapi.com/generations/hedgehog/"
+        "1759866285599-0cdfb138-c03a-49d4-a601-4f6413e27b15.mp4"
+    )
+    assert (status.url_expires_at, status.message) == (None, "")
 
 
 def test_other_url_shapes_are_found(aimlapi: AimlapiAdapter, reply: Reply) -> None:
@@ -202,7 +332,8 @@ def test_long_bodies_are_truncated(aimlapi: AimlapiAdapter) -> None:
 
 
 def test_key_never_leaks(aimlapi: AimlapiAdapter, api_key: str, text_request: VideoRequest) -> None:
-    assert api_key not in repr(aimlapi.submit_request(text_request, SubmitImages()))
+    request = replace(text_request, fast_pretreatment=False)
+    assert api_key not in repr(aimlapi.submit_request(request, SubmitImages()))
     body = orjson.dumps({"message": f"Invalid API key {api_key}", "statusCode": 401})
     error = aimlapi.classify(HttpResponse(401, body))
     assert api_key not in str(error)

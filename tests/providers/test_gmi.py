@@ -8,9 +8,9 @@ import orjson
 import pytest
 
 from hailuo_batch.core.http import Absent, Found, HttpResponse, SubmitImages, TaskState, Unsure
-from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
+from hailuo_batch.core.jobs import ErrorKind, FailureKind, Model, VideoRequest
 from hailuo_batch.errors import ProviderError
-from hailuo_batch.providers.gmi import GmiAdapter
+from hailuo_batch.providers.gmi import GmiAdapter, PriceInfo
 
 Reply = Callable[..., HttpResponse]
 QUEUE = "https://console.gmicloud.ai/api/v1/ie/requestqueue/apikey/requests"
@@ -54,6 +54,73 @@ def test_image_to_video_request(gmi: GmiAdapter, frames_request: VideoRequest) -
     }
 
 
+@pytest.mark.parametrize(
+    ("model", "wire", "first"),
+    [
+        ("hailuo-2.3", "Minimax-Hailuo-2.3", None),
+        ("hailuo-2.3", "Minimax-Hailuo-2.3", "https://x.test/a.jpg"),
+        ("hailuo-2.3-fast", "Minimax-Hailuo-2.3-Fast", "https://x.test/a.jpg"),
+    ],
+)
+def test_hailuo_23_request(gmi: GmiAdapter, model: Model, wire: str, first: str | None) -> None:
+    """GMI's 2.3 quickstarts: the model id (lower-case `max`) and 02's payload fields."""
+    request = VideoRequest(model, "koi at dawn [Pan left]", 10, "768P", fast_pretreatment=True)
+    req = gmi.submit_request(request, SubmitImages(first=first))
+    assert req.json == {
+        "model": wire,
+        "payload": {
+            "prompt": "koi at dawn [Pan left]",
+            **({"first_frame_image": first} if first else {}),
+            "duration": 10,
+            "resolution": "768P",
+            "prompt_optimizer": True,
+            "fast_pretreatment": True,
+        },
+    }
+
+
+def test_h3_frames_request(gmi: GmiAdapter) -> None:
+    """H3's flat payload (`MiniMax-H3`, capital M): frames, length, size, ratio; no options."""
+    request = VideoRequest("h3", "x" * 7000, 4, "2K", ratio="21:9")
+    frames = SubmitImages(first="https://x.test/a.jpg", last="https://x.test/b.jpg")
+    req = gmi.submit_request(request, frames)
+    assert req.json == {
+        "model": "MiniMax-H3",
+        "payload": {
+            "prompt": "x" * 7000,
+            "first_frame_image": "https://x.test/a.jpg",
+            "last_frame_image": "https://x.test/b.jpg",
+            "duration": 4,
+            "resolution": "2K",
+            "ratio": "21:9",
+        },
+    }
+
+
+def test_h3_references_request(gmi: GmiAdapter) -> None:
+    """References go to `reference_images/videos/audios` in order; `ratio` unset is left out."""
+    media = SubmitImages(
+        references=(
+            ("video", "https://x.test/v1.mp4"),
+            ("image", "https://x.test/a.jpg"),
+            ("video", "https://x.test/v2.mp4"),
+            ("audio", "https://x.test/voice.wav"),
+        )
+    )
+    req = gmi.submit_request(VideoRequest("h3", "they talk", 15, "768P"), media)
+    assert req.json == {
+        "model": "MiniMax-H3",
+        "payload": {
+            "prompt": "they talk",
+            "reference_images": ["https://x.test/a.jpg"],
+            "reference_videos": ["https://x.test/v1.mp4", "https://x.test/v2.mp4"],
+            "reference_audios": ["https://x.test/voice.wav"],
+            "duration": 15,
+            "resolution": "768P",
+        },
+    }
+
+
 def test_last_frame_is_refused_not_dropped(
     gmi: GmiAdapter, frames_request: VideoRequest, frames: SubmitImages
 ) -> None:
@@ -87,6 +154,7 @@ POLLS: list[tuple[str, TaskState, FailureKind | None]] = [
     ("detail_processing", "running", None),
     ("detail_success", "succeeded", None),
     ("detail_success_video_url", "succeeded", None),
+    ("detail_success_h3", "succeeded", None),
     ("detail_failed", "failed", "provider_error"),
     ("detail_failed_outcome_error", "failed", "content_policy"),
     ("detail_cancelled", "failed", "provider_error"),
@@ -180,9 +248,16 @@ def test_rate_limit_carries_retry_after(gmi: GmiAdapter, reply: Reply) -> None:
     assert error.retry_after == 3.5
 
 
-def test_list_request(gmi: GmiAdapter) -> None:
-    req = gmi.list_request()
-    assert (req.method, req.url) == ("GET", f"{QUEUE}?model_id=Minimax-Hailuo-02")
+@pytest.mark.parametrize(
+    ("model", "listed"), [("hailuo-02", "Minimax-Hailuo-02"), ("h3", "MiniMax-H3")]
+)
+def test_list_request_is_for_the_submits_model(gmi: GmiAdapter, model: Model, listed: str) -> None:
+    """GMI lists requests per model: the one the lost submit named."""
+    request = VideoRequest(model, "p", 6, "768P")
+    body = gmi.submit_request(request, SubmitImages()).json
+    assert body is not None
+    req = gmi.list_request(body)
+    assert (req.method, req.url) == ("GET", f"{QUEUE}?model_id={listed}")
 
 
 def test_find_task_matches_the_payload(
@@ -232,13 +307,47 @@ def test_find_task_is_unsure_when_the_list_is_longer_than_the_page(
     assert gmi.find_task(listing, built) == Unsure("the list shows 0 of 120 requests")
 
 
+def test_model_request(gmi: GmiAdapter) -> None:
+    req = gmi.model_request("hailuo-2.3-fast")
+    assert (req.method, req.url) == (
+        "GET",
+        "https://console.gmicloud.ai/api/v1/ie/requestqueue/apikey/models/Minimax-Hailuo-2.3-Fast",
+    )
+
+
+def test_price_is_read_raw(gmi: GmiAdapter, reply: Reply) -> None:
+    """`price_info` as the SDK types it, never turned into dollars: its units are unknown."""
+    price = gmi.parse_price(reply("gmi", "model_detail"))
+    assert price == PriceInfo(price=28.0, pricing_type="per_request", unit="video")
+
+
+def test_a_model_without_a_price_has_none(gmi: GmiAdapter, reply: Reply) -> None:
+    assert gmi.parse_price(reply("gmi", "model_detail_no_price")) is None
+
+
+def test_price_is_read_leniently(gmi: GmiAdapter) -> None:
+    """A price sent as a string still reads; missing fields read as unknown, not zero."""
+    body = b'{"model": "m", "price_info": {"price": "0.28", "unit": 5}}'
+    assert gmi.parse_price(HttpResponse(200, body)) == PriceInfo(0.28, "", "")
+    assert gmi.parse_price(HttpResponse(200, b'{"price_info": {}}')) == PriceInfo(None, "", "")
+
+
+def test_an_unknown_model_detail_is_classified(gmi: GmiAdapter, reply: Reply) -> None:
+    with pytest.raises(ProviderError) as caught:
+        gmi.parse_price(reply("gmi", "error_404_not_found"))
+    assert caught.value.kind == "provider_error"
+
+
 def test_key_never_leaks(gmi: GmiAdapter, api_key: str, text_request: VideoRequest) -> None:
-    assert api_key not in repr(gmi.submit_request(text_request, SubmitImages()))
-    assert api_key not in repr(gmi.list_request())
+    built = gmi.submit_request(text_request, SubmitImages())
+    assert api_key not in repr(built)
+    assert built.json is not None
+    assert api_key not in repr(gmi.list_request(built.json))
     error = gmi.classify(HttpResponse(401, f"invalid token {api_key}".encode()))
     assert api_key not in str(error)
 
 
 def test_every_fixture_is_exercised(recorded: Callable[[str], set[str]]) -> None:
-    used = {"submit_ok", "list_requests"} | {row[0] for row in POLLS + ERRORS}
+    used = {"submit_ok", "list_requests", "model_detail", "model_detail_no_price"}
+    used |= {row[0] for row in POLLS + ERRORS}
     assert recorded("gmi") == used

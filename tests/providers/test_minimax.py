@@ -1,14 +1,16 @@
-"""MiniMax adapter: three-step flow, base_resp checks on HTTP 200, task-list reconciliation."""
+"""MiniMax adapter: each v1 model's fields, the three-step flow, base_resp checks on HTTP 200,
+and H3 handed to the V2 wire (tested itself in test_minimax_v2.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 import orjson
 import pytest
 
 from hailuo_batch.core.http import HttpResponse, SubmitImages, TaskState, TaskStatus
-from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
+from hailuo_batch.core.jobs import ErrorKind, FailureKind, ImageRef, Model, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers import TaskFinder
 from hailuo_batch.providers.minimax import MinimaxAdapter
@@ -58,16 +60,165 @@ def test_first_and_last_frame_request(
     }
 
 
-def test_video01_request_omits_what_it_does_not_take(
-    minimax: MinimaxAdapter, video01_request: VideoRequest
+URL = "https://x.test/a.jpg"
+DATA = "data:image/png;base64,iVBORw0KGgo="
+NO_OPTIMIZER = {"prompt_optimizer": False}
+
+
+def _v1(model: Model, image: bool = False, **fields: object) -> VideoRequest:
+    frame = ImageRef(URL, "url") if image else None
+    request = VideoRequest(model, "a red fox in snow", 6, "720P", image=frame)
+    return replace(request, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("request_", "images", "expected"),
+    [
+        pytest.param(_v1("t2v-01"), SubmitImages(), {"model": "T2V-01"}, id="t2v-01"),
+        pytest.param(
+            _v1("t2v-01-director", prompt_optimizer=False),
+            SubmitImages(),
+            {"model": "T2V-01-Director", **NO_OPTIMIZER},
+            id="t2v-01-director",
+        ),
+        pytest.param(
+            _v1("i2v-01", True),
+            SubmitImages(URL),
+            {"model": "I2V-01", "first_frame_image": URL},
+            id="i2v-01",
+        ),
+        pytest.param(
+            _v1("i2v-01-director", True),
+            SubmitImages(DATA),
+            {"model": "I2V-01-Director", "first_frame_image": DATA},
+            id="i2v-01-director",
+        ),
+        pytest.param(
+            _v1("i2v-01-live", True),
+            SubmitImages(URL),
+            {"model": "I2V-01-live", "first_frame_image": URL},
+            id="i2v-01-live",
+        ),
+        pytest.param(
+            _v1("s2v-01", subject_reference=ImageRef(URL, "url")),
+            SubmitImages(subject=DATA),
+            {"model": "S2V-01", "subject_reference": [{"type": "character", "image": [DATA]}]},
+            id="s2v-01",
+        ),
+        pytest.param(_v1("video-01"), SubmitImages(), {"model": "T2V-01"}, id="video-01-t2v"),
+        pytest.param(
+            _v1("video-01", True),
+            SubmitImages(URL),
+            {"model": "I2V-01", "first_frame_image": URL},
+            id="video-01-i2v",
+        ),
+    ],
+)
+def test_the_01_family_sends_neither_duration_nor_resolution(
+    minimax: MinimaxAdapter,
+    request_: VideoRequest,
+    images: SubmitImages,
+    expected: dict[str, object],
 ) -> None:
-    req = minimax.submit_request(video01_request, SubmitImages(first="https://x.test/a.jpg"))
+    """720P and 6 s are fixed, S2V-01's schema has no such fields, none takes a fast
+    pretreatment; `video-01` is gone from the enums: T2V-01, or I2V-01 with a frame."""
+    req = minimax.submit_request(request_, images)
+    assert req.url == "https://api.minimax.io/v1/video_generation"
+    assert req.json == {"prompt": "a red fox in snow", "prompt_optimizer": True, **expected}
+
+
+@pytest.mark.parametrize(
+    ("model", "images", "expected"),
+    [
+        ("hailuo-2.3", SubmitImages(), {"model": "MiniMax-Hailuo-2.3"}),
+        (
+            "hailuo-2.3",
+            SubmitImages(URL),
+            {"model": "MiniMax-Hailuo-2.3", "first_frame_image": URL},
+        ),
+        (
+            "hailuo-2.3-fast",
+            SubmitImages(DATA),
+            {"model": "MiniMax-Hailuo-2.3-Fast", "first_frame_image": DATA},
+        ),
+    ],
+)
+def test_hailuo_23_takes_duration_resolution_and_fast_pretreatment(
+    minimax: MinimaxAdapter, model: Model, images: SubmitImages, expected: dict[str, object]
+) -> None:
+    request = VideoRequest(model, "p", 10, "768P", fast_pretreatment=True)
+    req = minimax.submit_request(request, images)
     assert req.json == {
-        "model": "video-01",
-        "prompt": "a red fox in snow",
-        "first_frame_image": "https://x.test/a.jpg",
+        **expected,
+        "prompt": "p",
         "prompt_optimizer": True,
+        "duration": 10,
+        "resolution": "768P",
+        "fast_pretreatment": True,
     }
+
+
+def test_an_empty_prompt_is_left_out_where_an_image_leads(minimax: MinimaxAdapter) -> None:
+    """The prompt is optional for I2V and S2V; an empty one would be refused."""
+    req = minimax.submit_request(_v1("i2v-01", True, prompt=""), SubmitImages(URL))
+    assert req.json == {"model": "I2V-01", "first_frame_image": URL, "prompt_optimizer": True}
+
+
+@pytest.mark.parametrize(
+    ("request_", "images", "needle"),
+    [
+        (_v1("s2v-01"), SubmitImages(), "needs a subject reference"),
+        (_v1("t2v-01"), SubmitImages(subject=URL), "takes no subject reference"),
+        (_v1("t2v-01"), SubmitImages(references=(("image", URL),)), "takes no references"),
+        (_v1("hailuo-2.3", True), SubmitImages(URL, DATA), "takes no last frame"),
+        (_v1("video-01", True), SubmitImages(URL, DATA), "takes no last frame"),
+    ],
+)
+def test_what_the_v1_wire_has_no_field_for_is_refused(
+    minimax: MinimaxAdapter, request_: VideoRequest, images: SubmitImages, needle: str
+) -> None:
+    """Never silently dropped: the job fails as invalid input before anything is sent."""
+    with pytest.raises(ProviderError) as caught:
+        minimax.submit_request(request_, images)
+    assert caught.value.kind == "invalid_input"
+    assert needle in caught.value.message
+
+
+def test_h3_goes_to_the_v2_wire(minimax: MinimaxAdapter) -> None:
+    req = minimax.submit_request(VideoRequest("h3", "p", 5, "2K"), SubmitImages())
+    assert req.url == "https://api.minimax.io/v2/video_generation"
+    assert req.json is not None and req.json["model"] == "MiniMax-H3"
+
+
+def test_answers_are_read_by_the_api_that_gave_them(minimax: MinimaxAdapter, reply: Reply) -> None:
+    """v1 and V2 both answer `{"task_id"}`-like bodies: the answering URL decides."""
+    v2_submit = "https://api.minimax.io/v2/video_generation"
+    answer = replace(reply("minimax/v2", "submit_ok"), url=v2_submit)
+    task_id = minimax.parse_submit(answer)
+    assert task_id == "v2:424010985738629"
+    poll = minimax.poll_request(task_id)
+    assert poll.url == "https://api.minimax.io/v2/query/video_generation/424010985738629"
+    status = minimax.parse_poll(replace(reply("minimax/v2", "poll_succeeded"), url=poll.url))
+    assert status.state == "succeeded" and minimax.retrieve_request(status) is None
+    refusal = replace(reply("minimax/v2", "error_402_insufficient_balance"), url=v2_submit)
+    assert minimax.classify(refusal).kind == "quota"
+    with pytest.raises(ProviderError) as caught:
+        minimax.parse_submit(refusal)
+    assert caught.value.kind == "quota"
+    v1_submit = replace(
+        reply("minimax", "submit_ok"), url="https://api.minimax.io/v1/video_generation"
+    )
+    assert minimax.parse_submit(v1_submit) == "106916112212032"
+
+
+def test_a_v2_path_answering_in_v1s_envelope_is_still_read(minimax: MinimaxAdapter) -> None:
+    """A gateway refusal without V2's `error` falls back to base_resp, then the status."""
+    url = "https://api.minimax.io/v2/video_generation"
+    v1_style = HttpResponse(
+        401, b'{"base_resp": {"status_code": 2049, "status_msg": "no"}}', url=url
+    )
+    assert minimax.classify(v1_style).kind == "auth"
+    assert minimax.classify(HttpResponse(503, b"busy", url=url)).kind == "transient"
 
 
 def test_base_url_replaces_the_origin(api_key: str) -> None:
@@ -83,14 +234,21 @@ def test_parse_submit(minimax: MinimaxAdapter, reply: Reply) -> None:
 
 SUBMIT_ERRORS: list[tuple[str, ErrorKind]] = [
     ("submit_1000_unknown", "transient"),
+    ("submit_1001_timeout", "transient"),
     ("submit_1002_rate_limit", "rate_limited"),
     ("submit_1004_auth", "auth"),
     ("submit_1008_balance", "quota"),
+    ("submit_1013_internal", "transient"),
     ("submit_1026_sensitive", "content_policy"),
+    ("submit_1028_plan_quota", "quota"),
+    ("submit_1030_plan_quota", "quota"),
     ("submit_1033_system", "transient"),
+    ("submit_1039_tpm", "rate_limited"),
     ("submit_2013_invalid", "invalid_input"),
+    ("submit_2013_s2v_subject", "invalid_input"),
     ("submit_2038_verification", "auth"),
     ("submit_2049_invalid_key", "auth"),
+    ("submit_2061_token_plan", "auth"),  # needs a pay-as-you-go key
 ]
 
 
@@ -157,6 +315,7 @@ POLLS: list[tuple[str, TaskState, FailureKind | None]] = [
     ("poll_queueing", "queued", None),
     ("poll_processing", "running", None),
     ("poll_success", "finalizing", None),
+    ("poll_success_01_family", "finalizing", None),
     ("poll_fail_1026", "failed", "content_policy"),
     ("poll_fail_1027", "failed", "content_policy"),
     ("poll_fail_generic", "failed", "provider_error"),
@@ -264,9 +423,9 @@ def test_malformed_json_is_transient(minimax: MinimaxAdapter) -> None:
     assert caught.value.kind == "transient"
 
 
-def test_the_v1_api_offers_no_task_list_to_reconcile_by(minimax: MinimaxAdapter) -> None:
-    """V1 (Hailuo-02, the 01 family) has no documented task list; the V2 list holds only
-    H3 tasks and no prompt (docs/providers/minimax.md): a lost reply is a possible duplicate."""
+def test_no_task_list_can_reconcile_a_lost_reply(minimax: MinimaxAdapter) -> None:
+    """V1 (Hailuo, the 01 family) has no documented task list; the V2 list holds only H3
+    tasks and no input (docs/providers/minimax.md): a lost reply is a possible duplicate."""
     assert not isinstance(minimax, TaskFinder)
 
 

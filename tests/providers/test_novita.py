@@ -8,11 +8,12 @@ import orjson
 import pytest
 
 from hailuo_batch.core.http import HttpResponse, SubmitImages, TaskState
-from hailuo_batch.core.jobs import ErrorKind, FailureKind, VideoRequest
+from hailuo_batch.core.jobs import ErrorKind, FailureKind, Model, VideoRequest
 from hailuo_batch.errors import ProviderError
 from hailuo_batch.providers.novita import NovitaAdapter
 
 Reply = Callable[..., HttpResponse]
+FIRST = "https://x.test/a.png"
 
 
 @pytest.fixture
@@ -74,6 +75,68 @@ def test_video01_request_takes_only_its_fields(
     }
 
 
+HAILUO_23: list[tuple[Model, str | None, str, dict[str, object]]] = [
+    # 2.3-t2v: `fast_pretreatment` documented by HighwayAPI only, sent only when on.
+    ("hailuo-2.3", None, "minimax-hailuo-2.3-t2v", {}),
+    ("hailuo-2.3", FIRST, "minimax-hailuo-2.3-i2v", {"fast_pretreatment": False}),
+    ("hailuo-2.3-fast", FIRST, "minimax-hailuo-2.3-fast-i2v", {}),
+]
+
+
+@pytest.mark.parametrize("name", ["novita", "highway"])
+@pytest.mark.parametrize(("model", "first", "path", "pretreatment"), HAILUO_23)
+def test_hailuo_23_paths(
+    name: str,
+    api_key: str,
+    model: Model,
+    first: str | None,
+    path: str,
+    pretreatment: dict[str, object],
+) -> None:
+    """2.3 goes to its text or image path by the first frame; Fast has only an image path."""
+    request = VideoRequest(model, "koi at dawn", 10, "768P", prompt_optimizer=False)
+    req = NovitaAdapter(name, api_key).submit_request(request, SubmitImages(first=first))
+    assert req.url.endswith(f"/v3/async/{path}")
+    assert req.json == {
+        "prompt": "koi at dawn",
+        **({"image": first} if first else {}),
+        "duration": 10,
+        "resolution": "768P",
+        "enable_prompt_expansion": False,
+        **pretreatment,
+    }
+
+
+def test_hailuo_23_text_sends_fast_pretreatment_when_on(novita: NovitaAdapter) -> None:
+    request = VideoRequest("hailuo-2.3", "p", 6, "1080P", fast_pretreatment=True)
+    req = novita.submit_request(request, SubmitImages())
+    assert req.json is not None and req.json["fast_pretreatment"] is True
+
+
+def test_hailuo_23_fast_refuses_fast_pretreatment(novita: NovitaAdapter) -> None:
+    """Its path has no such field: sending without it would change the video."""
+    request = VideoRequest("hailuo-2.3-fast", "p", 6, "768P", fast_pretreatment=True)
+    with pytest.raises(ProviderError, match="fast_pretreatment") as caught:
+        novita.submit_request(request, SubmitImages(first=FIRST))
+    assert caught.value.kind == "invalid_input"
+
+
+@pytest.mark.parametrize("name", ["novita", "highway"])
+@pytest.mark.parametrize(("model", "first"), [("t2v-01", None), ("i2v-01", FIRST)])
+def test_01_family_shares_the_video01_path(
+    name: str, api_key: str, model: Model, first: str | None
+) -> None:
+    """T2V-01 is Video-01 without a first frame, I2V-01 with one (`image_url`)."""
+    request = VideoRequest(model, "a lighthouse", 6, "720P", prompt_optimizer=False)
+    req = NovitaAdapter(name, api_key).submit_request(request, SubmitImages(first=first))
+    assert req.url.endswith("/v3/async/minimax-video-01")
+    assert req.json == {
+        "prompt": "a lighthouse",
+        **({"image_url": first} if first else {}),
+        "enable_prompt_expansion": False,
+    }
+
+
 def test_base_url_replaces_the_origin(api_key: str, text_request: VideoRequest) -> None:
     adapter = NovitaAdapter("highway", api_key, base_url="http://127.0.0.1:8765/highway/")
     req = adapter.submit_request(text_request, SubmitImages())
@@ -83,10 +146,11 @@ def test_base_url_replaces_the_origin(api_key: str, text_request: VideoRequest) 
     )
 
 
-def test_highway_refuses_video01(api_key: str, video01_request: VideoRequest) -> None:
-    """HighwayAPI sells Hailuo-02 only: nothing is built for another model's path."""
+def test_highway_refuses_h3(api_key: str) -> None:
+    """HighwayAPI sells no H3 (not in its API spec): nothing is built for its path."""
+    h3 = VideoRequest("h3", "a storm at sea", 6, "768P")
     with pytest.raises(ProviderError) as caught:
-        NovitaAdapter("highway", api_key).submit_request(video01_request, SubmitImages())
+        NovitaAdapter("highway", api_key).submit_request(h3, SubmitImages())
     assert caught.value.kind == "invalid_input"
 
 

@@ -28,7 +28,7 @@ def test_make_provider(name: str, api_key: str) -> None:
 
 def test_unknown_provider_names_the_known_ones(api_key: str) -> None:
     with pytest.raises(ValueError, match="novita"):
-        make_provider("fal", api_key)
+        make_provider("nonesuch", api_key)
 
 
 @pytest.mark.parametrize("name", sorted(ADAPTER_BY_PROVIDER))
@@ -39,7 +39,7 @@ def test_task_listing_matches_capabilities(name: str, api_key: str) -> None:
     assert isinstance(provider, TaskFinder) == listed
 
 
-@pytest.mark.parametrize("name", ["novita", "gmi", "aimlapi"])
+@pytest.mark.parametrize("name", ["novita", "gmi", "aimlapi", "replicate"])
 def test_two_step_adapters_have_no_retrieve(name: str, api_key: str) -> None:
     provider = make_provider(name, api_key)
     assert provider.retrieve_request(TaskStatus("finalizing", "x", file_id="1")) is None

@@ -135,3 +135,84 @@ async def test_failed_generation_has_an_error_object(sim: Sim) -> None:
     final = (await until_done(client, await submit(client, {"model": MODEL, "prompt": "p"})))[-1]
     assert final["status"] == "error" and final["video"] is None
     assert set(final["error"]) == {"name", "message"}
+
+
+async def test_current_submit_answers_id_and_generation_id(sim: Sim) -> None:
+    """The current OpenAPI answers the poll schema (`id`); examples read `generation_id`."""
+    client = await sim()
+    response = await client.post(CURRENT, json={"model": MODEL, "prompt": "p"}, headers=AUTH)
+    answer = await response.json()
+    assert answer["id"] == answer["generation_id"] and answer["status"] == "queued"
+    legacy = await client.post(LEGACY, json={"model": MODEL, "prompt": "p"}, headers=AUTH)
+    assert "id" not in await legacy.json()
+
+
+@pytest.mark.parametrize(
+    ("model", "credits"), [("minimax/hailuo-2.3", 588_000), ("minimax/hailuo-2.3-fast", 399_000)]
+)
+async def test_hailuo_23_costs_what_the_documented_samples_cost(
+    sim: Sim, model: str, credits: int
+) -> None:
+    """6 s at 768P, priced as AIMLAPI's 2025-12-29 samples; the usage comes at submit too."""
+    client = await sim()
+    body = {"model": model, "prompt": "p", "image_url": data_uri(1280, 720)}
+    response = await client.post(CURRENT, json=body, headers=AUTH)
+    submitted = await response.json()
+    assert submitted["meta"]["usage"] == {"credits_used": credits}
+    final = (await until_done(client, submitted["id"]))[-1]
+    assert final["meta"]["usage"] == {"credits_used": credits}
+    facts = probe((await download(client, final["video"]["url"]))[2])
+    assert (facts.width, facts.height, round(facts.duration)) == (1366, 768, 6)
+
+
+@pytest.mark.parametrize("model", ["minimax/hailuo-2.3-fast", "video-01-live2d"])
+async def test_image_only_models_require_image_url(sim: Sim, model: str) -> None:
+    client = await sim()
+    response = await client.post(CURRENT, json={"model": model, "prompt": "p"}, headers=AUTH)
+    assert response.status == 400
+    assert "image_url: Required" in (await response.json())["message"]
+
+
+async def test_live2d_is_six_seconds_at_720p_following_its_image(sim: Sim) -> None:
+    client = await sim()
+    body = {"model": "video-01-live2d", "prompt": "p", "image_url": data_uri(720, 1280)}
+    final = (await until_done(client, await submit(client, body)))[-1]
+    facts = probe((await download(client, final["video"]["url"]))[2])
+    assert (facts.width, facts.height, round(facts.duration)) == (720, 1280, 6)
+
+
+H3 = "minimax/h3"
+URL = "https://example.com/ref.jpg"
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ({"resolution": "768P"}, "Invalid enum value. Expected '2K', received '768P'"),
+        ({"duration": 3}, "duration"),
+        ({"duration": 16}, "duration"),
+        ({"prompt": "x" * 7001}, "at most 7000 character(s)"),
+        ({"ratio": "2:1"}, "ratio"),
+        ({"reference_image_urls": [URL] * 10}, "at most 9 items"),
+        ({"video_urls": ["https://e.x/v.mp4"] * 4}, "at most 3 items"),
+        ({"audio_urls": ["https://e.x/a.mp3"]}, "needs a reference image or video"),
+        ({"image_url": URL, "reference_image_urls": [URL]}, "cannot be combined"),
+        ({"video_urls": [data_uri(400, 400)]}, "public http(s) URL"),
+        ({"reference_image_urls": URL}, "Expected array, received string"),
+    ],
+)
+async def test_h3_checks_its_flat_fields(sim: Sim, body: dict[str, Any], needle: str) -> None:
+    """`minimax/h3.json`: 2K only, 4-15 s, a ratio enum, capped reference lists, audio only
+    beside an image or video, frames never with references, a 7000-character prompt."""
+    client = await sim()
+    response = await client.post(CURRENT, json={"model": H3, "prompt": "p", **body}, headers=AUTH)
+    assert response.status == 400
+    assert needle in (await response.json())["message"]
+    assert (await stats(client))["submitted"] == 0
+
+
+async def test_h3_is_not_on_the_legacy_endpoint(sim: Sim) -> None:
+    client = await sim()
+    response = await client.post(LEGACY, json={"model": H3, "prompt": "p"}, headers=AUTH)
+    assert response.status == 400
+    assert "received 'minimax/h3'" in (await response.json())["message"]

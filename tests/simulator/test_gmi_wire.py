@@ -99,7 +99,7 @@ async def test_list_requests_and_models(sim: Sim) -> None:
     assert MODEL in models["model_ids"]
     assert MODEL in [m["model_id"] for m in models["models"]]
     info = await client.get(f"{BASE}/models/{MODEL}", headers=AUTH)
-    assert (await info.json())["model_id"] == MODEL
+    assert (await info.json())["model"] == MODEL
     missing = await client.get(f"{BASE}/models/Nope-1", headers=AUTH)
     assert missing.status == 404 and "error" in await missing.json()
 
@@ -160,3 +160,87 @@ async def test_failed_request_has_an_error_string(sim: Sim) -> None:
     client = await sim(task_failure_rate=1.0)
     final = (await until_done(client, (await submit(client, {"prompt": "p"}))["request_id"]))[-1]
     assert final["status"] == "failed" and final["error"] and final["outcome"] is None
+
+
+@pytest.mark.parametrize("model", ["Minimax-Hailuo-02", "Minimax-Hailuo-2.3", "MiniMax-H3"])
+async def test_model_detail_is_what_the_sdk_reads(sim: Sim, model: str) -> None:
+    """gmicloud's `GetModelResponse`: `model`, typed `price_info`, a `host_type` of its enum,
+    the payload's parameter names; `model_id` as the API-key docs name it, leniently."""
+    client = await sim()
+    info = await (await client.get(f"{BASE}/models/{model}", headers=AUTH)).json()
+    assert info["model"] == info["model_id"] == model
+    price = info["price_info"]
+    assert set(price) == {"price", "pricing_type", "unit"}
+    assert isinstance(price["price"], int) and isinstance(price["unit"], str)
+    assert info["host_type"] in ("", "internal", "external")
+    assert all(isinstance(info[k], int) for k in ("created_at", "updated_at", "qworkers"))
+    names = {parameter["name"] for parameter in info["parameters"]}
+    assert "prompt" in names and ("ratio" in names) == (model == "MiniMax-H3")
+    listed = await (await client.get(f"{BASE}/models", headers=AUTH)).json()
+    assert model in listed["model_ids"]
+
+
+async def test_hailuo_23_fast_round_trip_follows_its_first_frame(sim: Sim) -> None:
+    client = await sim()
+    payload = {"prompt": "p", "first_frame_image": data_uri(720, 1280), "duration": 10}
+    submitted = await submit(client, payload, model="Minimax-Hailuo-2.3-Fast")
+    final = (await until_done(client, submitted["request_id"]))[-1]
+    assert final["model"] == "Minimax-Hailuo-2.3-Fast" and final["payload"] == payload
+    facts = probe((await download(client, final["outcome"]["media_urls"][0]["url"]))[2])
+    assert (facts.width, facts.height) == (768, 1366)
+    assert facts.duration == pytest.approx(10.0, abs=0.05)
+
+
+H3 = "MiniMax-H3"
+
+
+@pytest.mark.parametrize(
+    ("payload", "size"),
+    [
+        ({"prompt": "p", "ratio": "9:16", "duration": 4}, (768, 1366)),
+        ({"prompt": "p"}, (1366, 768)),  # no frame, no ratio: 16:9
+        ({"prompt": "p", "ratio": "1:1", "first_frame_image": data_uri(720, 1280)}, (768, 1366)),
+        ({"prompt": "p", "last_frame_image": "https://example.com/end.jpg"}, (1366, 768)),
+        ({"prompt": "p", "reference_images": [data_uri(720, 1280)]}, (768, 1366)),
+    ],
+)
+async def test_h3_round_trip_takes_its_shape_from_frames_then_ratio(
+    sim: Sim, payload: dict[str, Any], size: tuple[int, int]
+) -> None:
+    """A frame decides the shape (a ratio is then ignored, as `adaptive`); else the ratio,
+    else a reference image, else 16:9. The payload is echoed for the request list."""
+    client = await sim()
+    payload = {**payload, "resolution": "768P"}
+    submitted = await submit(client, payload, model=H3)
+    final = (await until_done(client, submitted["request_id"]))[-1]
+    assert final["model"] == H3 and final["payload"] == payload
+    facts = probe((await download(client, final["outcome"]["media_urls"][0]["url"]))[2])
+    assert (facts.width, facts.height) == size
+    assert facts.duration == pytest.approx(payload.get("duration", 6), abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("payload", "needle"),
+    [
+        ({"resolution": "1080P"}, "resolution"),
+        ({"duration": 16}, "duration"),
+        ({"prompt": "x" * 7001}, "7000"),
+        ({"reference_images": ["https://e.x/a.jpg"] * 10}, "at most 9"),
+        ({"reference_audios": ["https://e.x/a.wav"] * 4}, "at most 3"),
+        ({"reference_audios": ["https://e.x/a.wav"]}, "reference image or video"),
+        (
+            {"first_frame_image": "https://e.x/a.jpg", "reference_videos": ["https://e.x/v.mp4"]},
+            "cannot be combined",
+        ),
+        ({"reference_videos": "https://e.x/v.mp4"}, "array"),
+    ],
+)
+async def test_h3_refuses_what_the_model_does_not_take(
+    sim: Sim, payload: dict[str, Any], needle: str
+) -> None:
+    client = await sim()
+    body = {"model": H3, "payload": {"prompt": "p", **payload}}
+    response = await client.post(f"{BASE}/requests", json=body, headers=AUTH)
+    assert response.status == 400
+    assert needle in (await response.json())["error"]
+    assert (await stats(client))["submitted"] == 0

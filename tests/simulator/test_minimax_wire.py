@@ -1,4 +1,5 @@
-"""MiniMax's own API (V1) as the simulator serves it: submit, query, files/retrieve."""
+"""MiniMax's own API (v1) as the simulator serves it: submit, query, files/retrieve, and each
+model's fields as documented. V2 (H3) has test_minimax_v2_wire.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from simwire import AUTH, KEY, Client, ManualClock, Sim, data_uri, download, pro
 
 OK = {"status_code": 0, "status_msg": "success"}
 PENDING = {"Preparing", "Queueing", "Processing"}
+FRAME = "https://example.com/frame.jpg"
+SUBJECT = [{"type": "character", "image": [FRAME]}]
 
 
 async def submit(client: Client, body: dict[str, Any]) -> str:
@@ -117,9 +120,57 @@ async def test_portrait_first_and_last_frame(sim: Sim) -> None:
     assert (facts.width, facts.height) == (768, 1366)
 
 
-async def test_video01_is_720p(sim: Sim) -> None:
-    facts = probe(await video_of(await sim(), {"model": "video-01", "prompt": "p"}))
+@pytest.mark.parametrize(
+    ("model", "image", "size"),
+    [
+        ("T2V-01", None, (1280, 720)),
+        ("T2V-01-Director", None, (1280, 720)),
+        ("I2V-01", (1280, 720), (1280, 720)),
+        ("I2V-01-Director", (720, 1280), (720, 1280)),
+        ("I2V-01-live", (1000, 1000), (720, 720)),
+    ],
+)
+async def test_the_01_family_is_720p_for_6_s(
+    sim: Sim, model: str, image: tuple[int, int] | None, size: tuple[int, int]
+) -> None:
+    """No duration or resolution sent: 720P, 6 s, the first frame's shape where one leads."""
+    body: dict[str, Any] = {"model": model, "prompt": "p"}
+    if image:
+        body["first_frame_image"] = data_uri(*image)
+    facts = probe(await video_of(await sim(), body))
+    assert (facts.width, facts.height) == size
+    assert facts.duration == pytest.approx(6.0, abs=0.05)
+
+
+async def test_s2v_01_makes_its_subject_at_720p(sim: Sim) -> None:
+    """What S2V-01 makes is undocumented (UNVERIFIED): 6 s at 720P, as other sources say."""
+    subject = [{"type": "character", "image": [data_uri(720, 1280, "JPEG")]}]
+    body = {"model": "S2V-01", "prompt": "she waves", "subject_reference": subject}
+    facts = probe(await video_of(await sim(), body))
     assert (facts.width, facts.height) == (1280, 720)
+    assert facts.duration == pytest.approx(6.0, abs=0.05)
+
+
+@pytest.mark.parametrize(
+    ("body", "size"),
+    [
+        ({"model": "MiniMax-Hailuo-2.3", "prompt": "p", "resolution": "1080P"}, (1920, 1080)),
+        (
+            {
+                "model": "MiniMax-Hailuo-2.3-Fast",
+                "first_frame_image": data_uri(720, 1280),
+                "duration": 10,
+                "fast_pretreatment": True,
+            },
+            (768, 1366),
+        ),
+    ],
+)
+async def test_hailuo_23_and_its_fast_sibling(
+    sim: Sim, body: dict[str, Any], size: tuple[int, int]
+) -> None:
+    facts = probe(await video_of(await sim(), body))
+    assert (facts.width, facts.height) == size
 
 
 @pytest.mark.parametrize(
@@ -136,7 +187,45 @@ async def test_video01_is_720p(sim: Sim) -> None:
         ({"model": "Hailuo-99", "prompt": "p"}, "model"),
         ({"prompt": "p"}, "model"),
         ({"model": "I2V-01", "prompt": "p"}, "first_frame_image"),
-        ({"model": "video-01", "prompt": "p", "resolution": "768P"}, "resolution"),
+        ({"model": "I2V-01-live", "prompt": "p"}, "first_frame_image"),
+        ({"model": "MiniMax-Hailuo-2.3-Fast", "prompt": "p"}, "first_frame_image"),
+        ({"model": "T2V-01", "prompt": "p", "first_frame_image": FRAME}, "first_frame_image"),
+        ({"model": "video-01", "prompt": "p"}, "model"),  # in no current enum
+        ({"model": "T2V-01", "prompt": "p", "resolution": "768P"}, "resolution"),
+        ({"model": "T2V-01-Director", "prompt": "p", "duration": 10}, "duration"),
+        ({"model": "T2V-01", "prompt": "p", "fast_pretreatment": True}, "fast_pretreatment"),
+        (
+            {"model": "T2V-01", "prompt": "p", "subject_reference": SUBJECT},
+            "subject_reference",
+        ),
+        ({"model": "MiniMax-Hailuo-2.3", "prompt": "p", "resolution": "512P"}, "resolution"),
+        (
+            {
+                "model": "MiniMax-Hailuo-2.3",
+                "first_frame_image": FRAME,
+                "last_frame_image": FRAME,
+            },
+            "last_frame_image",
+        ),
+        ({"model": "S2V-01", "prompt": "p"}, "subject_reference"),
+        ({"model": "S2V-01", "subject_reference": SUBJECT, "duration": 6}, "duration"),
+        ({"model": "S2V-01", "subject_reference": SUBJECT, "resolution": "720P"}, "resolution"),
+        (
+            {"model": "S2V-01", "subject_reference": SUBJECT, "first_frame_image": FRAME},
+            "first_frame_image",
+        ),
+        (
+            {"model": "S2V-01", "subject_reference": [{"type": "object", "image": [FRAME]}]},
+            "character",
+        ),
+        (
+            {"model": "S2V-01", "subject_reference": [{"type": "character", "image": FRAME}]},
+            "one image",
+        ),
+        (
+            {"model": "S2V-01", "subject_reference": [*SUBJECT, *SUBJECT]},
+            "array of one",
+        ),
         (
             {"model": "MiniMax-Hailuo-02", "prompt": "p", "last_frame_image": "https://e.x/l.png"},
             "last_frame_image",
@@ -185,7 +274,8 @@ async def test_file_id_is_hidden_until_success(sim: Sim) -> None:
 
 
 async def test_there_is_no_task_list(sim: Sim) -> None:
-    """V1 has none; the V2 path lists H3 tasks in another shape, not simulated yet."""
+    """V1 has none; V2's lists H3 tasks without their input, useless to a client that lost
+    a submit reply, and is not simulated."""
     client = await sim()
     await submit(client, {"model": "MiniMax-Hailuo-02", "prompt": "p"})
     response = await client.get(
@@ -228,9 +318,8 @@ async def test_statuses_move_preparing_queueing_processing(sim: Sim) -> None:
 
 async def test_failed_task_says_fail_with_a_base_resp_reason(sim: Sim) -> None:
     client = await sim(task_failure_rate=1.0)
-    final = (await until_done(client, await submit(client, {"model": "video-01", "prompt": "p"})))[
-        -1
-    ]
+    task_id = await submit(client, {"model": "T2V-01", "prompt": "p"})
+    final = (await until_done(client, task_id))[-1]
     assert final["status"] == "Fail" and final["file_id"] == ""
     assert final["base_resp"]["status_code"] == 1000
 
@@ -246,3 +335,16 @@ async def test_expired_download_url_and_a_fresh_retrieve(sim: Sim) -> None:
     assert (await download(client, url))[0] == 403
     fresh = (await retrieve(client, file_id))["file"]["download_url"]
     assert (await download(client, fresh))[0] == 200
+
+
+async def test_an_h3_task_is_unknown_to_the_v1_query(sim: Sim) -> None:
+    """Each API answers for its own tasks: a client polling H3 at v1 learns nothing."""
+    client = await sim()
+    body = {"model": "MiniMax-H3", "content": [{"type": "text", "text": "p"}]}
+    created = await client.post(
+        "/minimax/v2/video_generation",
+        json={**body, "resolution": "768P", "duration": 6, "ratio": "16:9"},
+        headers=AUTH,
+    )
+    task_id = (await created.json())["task_id"]
+    assert (await query(client, task_id))["base_resp"]["status_code"] == 2013

@@ -15,6 +15,7 @@ from simwire import (
     KEY,
     Client,
     ManualClock,
+    Probe,
     Sim,
     data_uri,
     download,
@@ -112,12 +113,80 @@ async def test_video01_is_six_seconds_at_720p(sim: Sim) -> None:
     assert facts.duration == pytest.approx(6.0, abs=0.05)
 
 
-async def test_highway_has_no_video01_endpoint(sim: Sim) -> None:
+async def test_highway_has_the_video01_endpoint_too(sim: Sim) -> None:
+    """HighwayAPI's spec lists Video-01 among its five models (docs/providers/novita.md §2)."""
     client = await sim()
     response = await client.post(
         "/highway/v3/async/minimax-video-01", json={"prompt": "x"}, headers=AUTH
     )
-    assert response.status == 404
+    assert response.status == 200
+    task_id = (await response.json())["task_id"]
+    final = (await until_done(client, task_id, "highway"))[-1]
+    assert final["task"]["task_type"] == "MINIMAX_VIDEO_01"
+
+
+async def video_of(
+    client: Client, path: str, body: dict[str, Any], provider: str = "novita"
+) -> tuple[dict[str, Any], Probe]:
+    """Submit to `path`, poll to success, download: the final task and the video's facts."""
+    response = await client.post(f"/{provider}/v3/async/{path}", json=body, headers=AUTH)
+    assert response.status == 200, await response.text()
+    final = (await until_done(client, (await response.json())["task_id"], provider))[-1]
+    assert final["task"]["status"] == SUCCEED
+    data = (await download(client, final["videos"][0]["video_url"]))[2]
+    return final["task"], probe(data)
+
+
+@pytest.mark.parametrize("provider", ["novita", "highway"])
+async def test_hailuo_23_text_path_makes_landscape_and_ignores_an_image(
+    sim: Sim, provider: str
+) -> None:
+    """The t2v path documents no image: one sent anyway is ignored, as unknown fields are."""
+    client = await sim()
+    body = {"prompt": "p", "image": data_uri(720, 1280), "duration": 10, "fast_pretreatment": True}
+    task, facts = await video_of(client, "minimax-hailuo-2.3-t2v", body, provider)
+    assert task["task_type"] == "MINIMAX_HAILUO_2.3_T2V_10S_768P"
+    assert (facts.width, facts.height) == (1366, 768)
+    assert facts.duration == pytest.approx(10.0, abs=0.05)
+
+
+@pytest.mark.parametrize("path", ["minimax-hailuo-2.3-i2v", "minimax-hailuo-2.3-fast-i2v"])
+async def test_hailuo_23_image_paths_follow_the_first_frame(sim: Sim, path: str) -> None:
+    client = await sim()
+    body = {"prompt": "p", "image": data_uri(720, 1280, "JPEG"), "resolution": "1080P"}
+    task, facts = await video_of(client, path, body)
+    assert task["task_type"] == f"{path.upper().replace('-', '_')}_6S_1080P"
+    assert (facts.width, facts.height) == (1080, 1920)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "needle"),
+    [
+        ("minimax-hailuo-2.3-i2v", {"prompt": "p"}, "requires image"),
+        # `image_url` is only 02's old name for its first frame
+        (
+            "minimax-hailuo-2.3-i2v",
+            {"prompt": "p", "image_url": "https://e.x/a.png"},
+            "requires image",
+        ),
+        ("minimax-hailuo-2.3-fast-i2v", {"prompt": "p"}, "requires image"),
+        ("minimax-hailuo-2.3-t2v", {"prompt": "p", "resolution": "512P"}, "resolution"),
+        (
+            "minimax-hailuo-2.3-fast-i2v",
+            {"prompt": "p", "image": "https://e.x/a.png", "resolution": "1080P", "duration": 10},
+            "1080P",
+        ),
+        ("minimax-hailuo-2.3-i2v", {"image": "https://e.x/a.png"}, "prompt"),
+    ],
+)
+async def test_hailuo_23_paths_refuse_bad_parameters(
+    sim: Sim, path: str, body: dict[str, Any], needle: str
+) -> None:
+    client = await sim()
+    response = await client.post(f"/highway/v3/async/{path}", json=body, headers=AUTH)
+    assert response.status == 400
+    answer = await response.json()
+    assert answer["reason"] == "INVALID_REQUEST_BODY" and needle in answer["message"]
 
 
 @pytest.mark.parametrize("field", ["image", "image_url"])

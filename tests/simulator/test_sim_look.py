@@ -54,7 +54,7 @@ def assert_watermarked(frame: Image.Image) -> None:
     assert not near(mean(frame, (0, 0, width, top - 2)), BAND, 40)  # only the band is crimson
 
 
-@pytest.mark.parametrize("provider", ["novita", "gmi", "aimlapi", "minimax"])
+@pytest.mark.parametrize("provider", ["novita", "gmi", "aimlapi", "minimax", "replicate"])
 async def test_the_first_frame_is_the_submitted_image_watermarked(sim: Sim, provider: str) -> None:
     """Left half red, right half blue in the image: so in the video's first frame."""
     wire = WIRES[provider]

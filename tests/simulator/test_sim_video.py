@@ -11,8 +11,17 @@ from PIL import Image
 from simwire import AUTH, Sim, comment, download, first_frame, mean, near, probe, wait_for
 
 from hailuo_batch.simulator import SimConfig
+from hailuo_batch.simulator.links import LinkSigner
 from hailuo_batch.simulator.picture import BAND, band_height, still
-from hailuo_batch.simulator.video import TAG_WIDTH, Look, VideoCache, VideoSpec, frame_size
+from hailuo_batch.simulator.video import (
+    AUDIO_RATE,
+    TAG_WIDTH,
+    Look,
+    VideoCache,
+    VideoSpec,
+    aspect_of,
+    frame_size,
+)
 
 
 @pytest.mark.parametrize(
@@ -25,12 +34,24 @@ from hailuo_batch.simulator.video import TAG_WIDTH, Look, VideoCache, VideoSpec,
         ("768P", 9 / 16, (768, 1366)),
         ("1080P", 1.0, (1080, 1080)),
         ("512P", 4 / 3, (682, 512)),
+        ("2K", None, (2560, 1440)),  # H3's 2K: UNVERIFIED, a 1440 px short side
+        ("2K", 9 / 16, (1440, 2560)),
+        ("2K", 21 / 9, (3360, 1440)),
     ],
 )
 def test_frame_size_follows_resolution_and_first_frame_aspect(
     resolution: str, aspect: float | None, size: tuple[int, int]
 ) -> None:
     assert frame_size(resolution, aspect) == size
+
+
+@pytest.mark.parametrize(
+    ("ratio", "aspect"),
+    [("16:9", 16 / 9), ("9:16", 9 / 16), ("21:9", 21 / 9), ("1:1", 1.0), ("adaptive", None)],
+)
+def test_aspect_of_a_ratio(ratio: str, aspect: float | None) -> None:
+    assert aspect_of(ratio) == aspect
+    assert aspect_of("0:9") is None and aspect_of("16:") is None
 
 
 def _card(look: Look) -> Image.Image:
@@ -125,7 +146,7 @@ def test_a_look_whose_image_is_gone_is_delivered_as_the_card() -> None:
     [
         {"faults": ("rate-limit", "meteor")},
         {"outages": {"novita": "flood"}},
-        {"outages": {"fal": "down"}},
+        {"outages": {"runway": "down"}},  # a provider nobody simulates
         {"max_concurrent": 0},
         {"fault_rate": 1.5},
         {"url_ttl": 0},
@@ -165,3 +186,52 @@ async def test_deliver_overrides_make_a_video_that_differs_from_the_request(sim:
     assert facts.duration == pytest.approx(2.0, abs=0.05)
     assert comment(data) == f"hailuo-batch simulator task {task_id}"
     assert near(mean(first_frame(data), (0, 330, 40, 356)), BAND, 20)
+
+
+def _sound(data: bytes) -> tuple[str, int, int, float, float]:
+    """The audio stream's codec, channels, rate, length (s) and loudest sample (0..1)."""
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        assert stream.duration is not None
+        seconds = float(stream.duration * stream.time_base)
+        peak = 0.0
+        for frame in container.decode(audio=0):
+            assert frame.format.name == "fltp"
+            samples = memoryview(bytes(frame.planes[0])).cast("f")[: frame.samples]
+            peak = max(peak, *(abs(value) for value in samples))
+        return stream.codec_context.name, stream.codec_context.channels, stream.rate, seconds, peak
+
+
+@pytest.mark.parametrize("duration", [4, 6.5])
+def test_a_spec_with_sound_carries_a_quiet_stereo_tone_as_long_as_the_video(
+    duration: float,
+) -> None:
+    """H3's native audio, simulated: AAC, stereo, 48 kHz, quiet but not silent."""
+    cache = VideoCache()
+    data = cache.mp4(Look(VideoSpec(320, 180, duration, audio=True)), "t", _card)
+    codec, channels, rate, seconds, peak = _sound(data)
+    assert (codec, channels, rate) == ("aac", 2, AUDIO_RATE)
+    assert seconds == pytest.approx(duration, abs=0.05)
+    assert 0.01 < peak < 0.1
+    facts = probe(data)
+    assert (facts.codec, facts.width, facts.height) == ("h264", 320, 180)
+    assert len(_frames(data)) == VideoSpec(320, 180, duration).frames
+    assert comment(data) == "hailuo-batch simulator task t"
+
+
+def test_sound_is_part_of_the_look() -> None:
+    """A silent and a sounding spec of one size and length are two encodes."""
+    cache = VideoCache()
+    silent = cache.mp4(Look(VideoSpec(320, 180, 1)), "t", _card)
+    sounding = cache.mp4(Look(VideoSpec(320, 180, 1, audio=True)), "t", _card)
+    assert cache.encodes == 2
+    with av.open(io.BytesIO(silent)) as container:
+        assert not container.streams.audio
+    assert _sound(sounding)[0] == "aac"
+
+
+def test_a_link_keeps_the_sound_of_its_spec() -> None:
+    signer = LinkSigner(b"k" * 32, lambda: 5.0, 1_700_000_000.0)
+    for spec in (VideoSpec(2560, 1440, 15, audio=True), VideoSpec(1366, 768, 6)):
+        claims = signer.open(signer.mint(spec, 60, "task").token)
+        assert claims is not None and claims.spec == spec

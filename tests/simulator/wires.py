@@ -12,6 +12,7 @@ from typing import Any
 from simwire import AUTH, Client
 
 GMI = "/gmi/api/v1/ie/requestqueue/apikey/requests"
+REPLICATE = "/replicate/v1/models/minimax/hailuo-02/predictions"
 
 
 async def get_json(client: Client, path: str, **params: str) -> dict[str, Any]:
@@ -51,6 +52,14 @@ async def _minimax(client: Client, task_id: str) -> str | None:
         return None
     file = await get_json(client, "/minimax/v1/files/retrieve", file_id=body["file_id"])
     url: str = file["file"]["download_url"]
+    return url
+
+
+async def _replicate(client: Client, task_id: str) -> str | None:
+    body = await get_json(client, f"/replicate/v1/predictions/{task_id}")
+    if body["status"] != "succeeded":
+        return None
+    url: str = body["output"]
     return url
 
 
@@ -111,12 +120,22 @@ WIRES = {
             "first_frame_image": uri,
         },
     ),
+    # Replicate's Hailuo-02 defaults to 1080p: the bodies ask for 768p like the others'.
+    "replicate": Wire(
+        REPLICATE,
+        {"input": {"prompt": "a fox in snow", "resolution": "768p"}},
+        "id",
+        _replicate,
+        lambda prompt, uri: {
+            "input": {"prompt": prompt, "first_frame_image": uri, "resolution": "768p"}
+        },
+    ),
 }
 
 
 async def submit(client: Client, wire: Wire, body: dict[str, Any] | None = None) -> str:
     response = await client.post(wire.path, json=body or wire.body, headers=AUTH)
-    assert response.status == 200, await response.text()
+    assert response.status in (200, 201), await response.text()  # Replicate creates: 201
     task_id: str = (await response.json())[wire.id_field]
     assert task_id
     return task_id
