@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from hailuo_batch import load_plan
 from hailuo_batch.core.jobs import ImageRef, Source
 from tests.helpers.cli import ROOT, run_line
 
@@ -118,6 +119,27 @@ def test_an_image_is_recorded_without_a_local_folder_or_base64(
     ref: ImageRef, recorded: str
 ) -> None:
     assert ref.recorded == recorded
+
+
+def test_subject_and_reference_images_are_recorded_from_the_manifests_folder(
+    tmp_path: Path,
+) -> None:
+    """Every image a request sends is recorded the same way, whatever field names it."""
+    project = _project(tmp_path).parent
+    manifest = project / "refs.yaml"
+    manifest.write_text(
+        "version: 1\nprovider: minimax\nmodel: h3\noutput: out\njobs:\n"
+        "  - {id: s, model: s2v-01, prompt: a fox, subject_reference: images/car.jpg}\n"
+        "  - id: r\n    prompt: a car\n"
+        "    references: [{image: images/car.jpg}, {video: 'https://cdn.example/v.mp4'}]\n"
+    )
+    plan = load_plan(manifest)
+    requests = {job.id: job.request.to_json() for job in plan.jobs}
+    assert requests["s"]["subject_reference"]["source"] == "images/car.jpg"  # type: ignore[index]
+    assert [ref["source"] for ref in requests["r"]["references"]] == [  # type: ignore[attr-defined]
+        "images/car.jpg",
+        "https://cdn.example/v.mp4",
+    ]
 
 
 def test_a_source_is_recorded_without_the_path_as_typed() -> None:

@@ -5,7 +5,8 @@ The columns are those of `results.jsonl`, nested objects flattened with dots
 (`request.prompt`, `request.image.source`, `timings.downloaded`, `media.width`,
 `meta.mood`), in `COLUMNS` order, each with one declared type whatever the rows hold, so
 every folder's file has the same schema; a job without a first frame has nulls in
-`request.image.*`. `warnings` stays a list of text. Labels (`meta.<name>`) follow
+`request.image.*`. `warnings` stays a list of text, `request.references` (H3's) a list of
+{kind, source, sha256}. Labels (`meta.<name>`) follow
 `request.sample`, typed from their values (a label of mixed types is text, as in
 `videos/metadata.jsonl`); media facts a newer probe adds go last. Times are epoch
 seconds, as in results.jsonl.
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 _TEXT, _INT, _FLOAT, _BOOL, _TEXTS = "string", "int64", "float64", "bool", "list<string>"
+_REFERENCES = "list<struct<kind, source, sha256>>"
 
 COLUMNS: dict[str, str] = {
     "id": _TEXT,
@@ -46,6 +48,11 @@ COLUMNS: dict[str, str] = {
     "request.image.sha256": _TEXT,
     "request.end_image.source": _TEXT,
     "request.end_image.sha256": _TEXT,
+    "request.subject_reference.source": _TEXT,
+    "request.subject_reference.sha256": _TEXT,
+    "request.references": _REFERENCES,
+    "request.ratio": _TEXT,
+    "request.audio": _BOOL,
     "request.sample": _INT,
     # meta.<label> columns go here
     "provider": _TEXT,
@@ -56,6 +63,7 @@ COLUMNS: dict[str, str] = {
     "timings.finished": _FLOAT,
     "timings.downloaded": _FLOAT,
     "cost_usd": _FLOAT,
+    "charged_usd": _FLOAT,
     "media.container": _TEXT,
     "media.codec": _TEXT,
     "media.width": _INT,
@@ -123,6 +131,9 @@ def _arrow_type(kind: str) -> pa.DataType:
         _FLOAT: pa.float64(),
         _BOOL: pa.bool_(),
         _TEXTS: pa.list_(pa.string()),
+        _REFERENCES: pa.list_(
+            pa.struct([("kind", pa.string()), ("source", pa.string()), ("sha256", pa.string())])
+        ),
     }
     return types[kind]
 
