@@ -35,7 +35,7 @@ def test_a_top_level_typo_does_not_hide_the_mistakes_in_the_jobs(
         manifest,
         sim_server(),
         f"{manifest}:3: unknown field 'limitz' (did you mean 'limits'? allowed: defaults, "
-        "jobs, limits, model, name, output, prices, provider, vars, version)",
+        "jobs, limits, model, name, output, prices, provider, routing, vars, version)",
         f"{manifest}:6: job 'a': unknown field 'promt' (did you mean 'prompt'? allowed: "
         "audio, duration, end_image, fast_pretreatment, from, id, image, matrix, model, "
         "prompt, prompt_optimizer, ratio, references, resolution, samples, subject_reference)",
