@@ -315,6 +315,7 @@ def _settings(
     return RunSettings(
         out_dir=out,
         concurrency=concurrency,
+        downloads=download_workers(sum(concurrency.values())),
         submit_rate=rates,
         max_attempts=limits.get("max_attempts", 3),
         submit_window=limits.get("submit_window", SUBMIT_WINDOW),
@@ -330,6 +331,12 @@ def _manifest_from(plan: Plan, out: Path) -> str:
     if plan.manifest.file == DICT_ORIGIN:
         return DICT_ORIGIN
     return Path(os.path.relpath(plan.manifest.path, out)).as_posix()
+
+
+def download_workers(slots: int) -> int:
+    """Downloads at once: one per 4 slots of every provider (videos end about that fast
+    together), at least 4, at most 32 (each holds a MiB buffer and a connection)."""
+    return min(max(slots // 4, 4), 32)
 
 
 async def _execute(
